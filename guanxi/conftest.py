@@ -1,0 +1,33 @@
+"""Fixtures shared by every test module."""
+
+import pytest
+from django.test import Client
+
+from guanxi.core.tests.factories import UserFactory
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="rep")
+
+
+@pytest.fixture
+def client_for():
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,59 @@
+"""Choices shared across the platform."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("View")
+    CREATE = "create", _("Create")
+    EDIT = "edit", _("Edit")
+    DELETE = "delete", _("Delete")
+    EXPORT = "export", _("Export")
+    ASSIGN = "assign", _("Assign")
+
+
+class Scope(models.TextChoices):
+    """Data scope (数据权限), from narrowest to widest."""
+
+    OWN = "own", _("Own")
+    DEPARTMENT = "department", _("Department")
+    DEPARTMENT_TREE = "department_tree", _("Department and below")
+    ALL = "all", _("All")
+
+
+SCOPE_RANK = {Scope.OWN: 1, Scope.DEPARTMENT: 2, Scope.DEPARTMENT_TREE: 3, Scope.ALL: 4}
+
+
+class ShareAccess(models.TextChoices):
+    READ = "read", _("Read")
+    EDIT = "edit", _("Edit")
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+    SHARE = "share", _("Shared")
+    ASSIGN = "assign", _("Assigned")
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DECIMAL = "decimal", _("Decimal")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    BOOLEAN = "boolean", _("Yes/No")
+    USER = "user", _("User")
+    URL = "url", _("URL")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

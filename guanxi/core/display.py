@@ -1,0 +1,93 @@
+"""Show field values as a user reads them: choice labels, names, localised dates and numbers."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+
+from guanxi.core import customfields
+from guanxi.core.registry import Entity
+
+CUSTOM_PREFIX = "custom."
+
+
+def format_value(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, Decimal | int | float):
+        return number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)
+
+
+def record_value(entity: Entity, record: Any, key: str, definitions=None) -> str:
+    """Return the display text of one field (or custom.<key>) of a record."""
+    if key.startswith(CUSTOM_PREFIX):
+        custom_key = key[len(CUSTOM_PREFIX) :]
+        definition = (definitions or {}).get(custom_key)
+        if definition is None:
+            definition = next(
+                (d for d in customfields.definitions(entity.name) if d.key == custom_key), None
+            )
+        if definition is None:
+            return ""
+        return customfields.display(definition, (record.custom or {}).get(custom_key))
+    try:
+        model_field = entity.model._meta.get_field(key)
+    except Exception:
+        model_field = None
+    if model_field is not None and getattr(model_field, "choices", None):
+        return getattr(record, f"get_{key}_display")() or ""
+    if isinstance(model_field, models.ForeignKey):
+        related = getattr(record, key)
+        return str(related) if related is not None else ""
+    return format_value(getattr(record, key, None))
+
+
+def field_label(entity: Entity, key: str, definitions=None) -> str:
+    if key.startswith(CUSTOM_PREFIX):
+        custom_key = key[len(CUSTOM_PREFIX) :]
+        definition = (definitions or {}).get(custom_key)
+        return definition.label if definition else custom_key
+    try:
+        return str(entity.model._meta.get_field(key).verbose_name)
+    except Exception:
+        return key
+
+
+def history_value(entity: Entity, key: str, value: Any, definitions=None) -> str:
+    """Return a value stored in the change history as text in the active language."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, dict) and "repr" in value:
+        return str(value["repr"])
+    if key.startswith(CUSTOM_PREFIX):
+        definition = (definitions or {}).get(key[len(CUSTOM_PREFIX) :])
+        if definition is None:
+            return str(value)
+        return customfields.display(definition, value) or "—"
+    try:
+        model_field = entity.model._meta.get_field(key)
+    except Exception:
+        return str(value)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(model_field, models.DateTimeField) and isinstance(value, str):
+        try:
+            return format_value(datetime.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)

@@ -1,0 +1,80 @@
+"""The base form of every registered entity: user-aware choices, custom fields, version."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext as _
+
+from guanxi.core import customfields, registry
+from guanxi.core.choices import Action
+from guanxi.core.models import User
+from guanxi.core.permissions import can
+from guanxi.core.widgets import AutocompleteSelect
+
+
+class EntityForm(forms.ModelForm):
+    """Edit one record of a registered entity on behalf of a user.
+
+    Foreign keys to other entities offer only records the user may view (through an
+    autocomplete, as there may be millions); the owner may be someone else only for users
+    allowed to assign; custom fields are added from their definitions.
+    """
+
+    entity_name: str = ""
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.custom_definitions = customfields.definitions(self.entity_name)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ModelChoiceField):
+                self._scope_choices(name, field)
+        for definition in self.custom_definitions:
+            name = customfields.FORM_PREFIX + definition.key
+            self.fields[name] = customfields.form_field(definition)
+            if self.instance.pk or self.instance.custom:
+                self.initial[name] = customfields.to_initial(
+                    definition, self.instance.custom.get(definition.key)
+                )
+        if "owner" in self.fields and not self.instance.pk:
+            self.initial.setdefault("owner", user.pk)
+
+    def _scope_choices(self, name: str, field: forms.ModelChoiceField) -> None:
+        model = field.queryset.model
+        if model is User:
+            field.queryset = User.objects.filter(is_active=True).order_by("username")
+            return
+        target = registry.for_model(model)
+        if target is None:
+            return
+        field.queryset = model.objects.visible_to(self.user, Action.VIEW)
+        field.widget = AutocompleteSelect(
+            entity=target.name, attrs=field.widget.attrs, choices=field.widget.choices
+        )
+        field.widget.choices = field.choices
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        current = self.instance.owner_id if self.instance.pk else self.user.pk
+        owner_id = owner.pk if owner else None
+        if owner_id != current and not can(self.user, self.entity_name, Action.ASSIGN):
+            raise forms.ValidationError(
+                _("You are not allowed to assign records to other users."), code="assign"
+            )
+        return owner
+
+    def custom_field_names(self) -> list[str]:
+        return [customfields.FORM_PREFIX + definition.key for definition in self.custom_definitions]
+
+    def _post_clean(self):
+        super()._post_clean()
+        custom = dict(self.instance.custom or {})
+        for definition in self.custom_definitions:
+            name = customfields.FORM_PREFIX + definition.key
+            if name in self.cleaned_data:
+                value = customfields.to_storage(definition, self.cleaned_data[name])
+                if value is None:
+                    custom.pop(definition.key, None)
+                else:
+                    custom[definition.key] = value
+        self.instance.custom = custom

@@ -1,0 +1,25 @@
+from guanxi.core.models.base import BaseModel, OwnedModel
+from guanxi.core.models.config import CustomField, Sequence, localized
+from guanxi.core.models.org import Department, Role, RolePermission, Team, Territory, User
+from guanxi.core.models.records import AuditEntry, SearchToken, Share
+from guanxi.core.models.system import ApiToken, Job, Notification
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "BaseModel",
+    "CustomField",
+    "Department",
+    "Job",
+    "Notification",
+    "OwnedModel",
+    "Role",
+    "RolePermission",
+    "SearchToken",
+    "Sequence",
+    "Share",
+    "Team",
+    "Territory",
+    "User",
+    "localized",
+]

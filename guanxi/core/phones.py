@@ -1,0 +1,57 @@
+"""Phone numbers: normalisation to E.164 for lookup, dedupe and search."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+
+
+def normalize_phone(raw: str, region: str | None = None) -> str:
+    """Return the E.164 form of a phone number written in any format, or "" if invalid.
+
+    Numbers without a country code are read in the default region (CN unless configured).
+    """
+    if not raw or not raw.strip():
+        return ""
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region or settings.GUANXI_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_search_keys(e164: str) -> list[str]:
+    """Return the digit strings a phone number is found by: E.164 digits and national number."""
+    if not e164:
+        return []
+    keys = [e164.lstrip("+")]
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return keys
+    national = str(number.national_number)
+    if national not in keys:
+        keys.append(national)
+    return keys
+
+
+def format_phone(e164: str) -> str:
+    """Return a phone number for display: national format at home, international abroad."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    region = phonenumbers.region_code_for_number(number)
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if region == settings.GUANXI_DEFAULT_REGION
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

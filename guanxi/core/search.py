@@ -1,0 +1,332 @@
+"""Global search (PLT-10): normalised keys per record, found by prefix, filtered by scope.
+
+Each record is indexed as a handful of keys: its normalised name, the name without legal
+suffix or region prefix, pinyin and pinyin initials of Chinese names (every reading of the
+surname), the words of Latin names, phone numbers as E.164 and national digits, and
+emails. A query is normalised the same way and matched as a prefix of a key, which btree
+indexes answer in milliseconds on both SQLite and PostgreSQL, even for the one- and two-
+character queries most Chinese names are. Matching record ids are then narrowed by the
+user's data scope in the same SQL statement.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+from pypinyin import Style, lazy_pinyin, pinyin
+
+from guanxi.core import registry
+from guanxi.core.models import SearchToken
+from guanxi.core.phones import normalize_phone, phone_search_keys
+
+MAX_KEY_LENGTH = 100
+COMPANY_SUFFIXES = sorted(
+    [
+        "股份有限公司",
+        "有限责任公司",
+        "有限公司",
+        "集团公司",
+        "集团",
+        "公司",
+        "分公司",
+        "工作室",
+        "co ltd",
+        "co., ltd.",
+        "co.,ltd.",
+        "co., ltd",
+        "company limited",
+        "limited",
+        "ltd",
+        "inc",
+        "corp",
+        "corporation",
+        "llc",
+        "gmbh",
+        "co",
+    ],
+    key=len,
+    reverse=True,
+)
+REGION_PREFIXES = sorted(
+    [
+        "北京",
+        "上海",
+        "天津",
+        "重庆",
+        "广州",
+        "深圳",
+        "杭州",
+        "南京",
+        "苏州",
+        "成都",
+        "武汉",
+        "西安",
+        "长沙",
+        "郑州",
+        "青岛",
+        "厦门",
+        "宁波",
+        "无锡",
+        "合肥",
+        "福州",
+        "济南",
+        "大连",
+        "沈阳",
+        "哈尔滨",
+        "长春",
+        "昆明",
+        "南宁",
+        "贵阳",
+        "南昌",
+        "太原",
+        "石家庄",
+        "兰州",
+        "佛山",
+        "东莞",
+        "珠海",
+        "温州",
+        "绍兴",
+        "嘉兴",
+        "常州",
+        "徐州",
+        "烟台",
+        "香港",
+        "澳门",
+        "台北",
+        "广东",
+        "浙江",
+        "江苏",
+        "山东",
+        "河南",
+        "河北",
+        "湖南",
+        "湖北",
+        "四川",
+        "福建",
+        "安徽",
+        "江西",
+        "辽宁",
+        "吉林",
+        "黑龙江",
+        "陕西",
+        "山西",
+        "云南",
+        "贵州",
+        "广西",
+        "海南",
+        "甘肃",
+        "内蒙古",
+        "新疆",
+        "西藏",
+        "宁夏",
+        "青海",
+        "中国",
+    ],
+    key=len,
+    reverse=True,
+)
+_NON_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_PHONE_QUERY = re.compile(r"^\+?[\d\s\-().]{3,}$")
+
+
+def normalize(text: str) -> str:
+    """Return text folded for matching: NFKC (full → half width), lower case, no punctuation."""
+    folded = unicodedata.normalize("NFKC", text or "").lower()
+    return _NON_WORD.sub("", folded)
+
+
+def has_chinese(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def strip_company_name(name: str) -> str:
+    """Return a company name without its legal suffix and leading region, normalised."""
+    text = unicodedata.normalize("NFKC", name or "").lower().strip()
+    changed = True
+    while changed:
+        changed = False
+        stripped = text.rstrip(" .,，()（）")
+        for suffix in COMPANY_SUFFIXES:
+            if stripped.endswith(suffix) and len(stripped) > len(suffix):
+                text = stripped[: -len(suffix)]
+                changed = True
+                break
+    text = re.sub(r"[(（][^)）]*[)）]$", "", text.strip())
+    core = normalize(text)
+    for region in REGION_PREFIXES:
+        if core.startswith(region) and len(core) > len(region) + 1:
+            core = core[len(region) :]
+            break
+    for region in ("省", "市"):
+        if core.startswith(region) and len(core) > 2:
+            core = core[1:]
+    return core
+
+
+def pinyin_keys(text: str, *, person: bool = False) -> list[str]:
+    """Return pinyin full spellings and initials of Chinese text.
+
+    For a person's name every reading of the surname is included, because pypinyin reads
+    some surnames wrongly by default (单 shan, 曾 zeng, 解 xie, 区 ou, 仇 qiu).
+    """
+    chinese = "".join(_CJK.findall(text or ""))
+    if not chinese:
+        return []
+    syllables = lazy_pinyin(chinese, errors="ignore")
+    readings = [syllables[0]] if syllables else []
+    if person and chinese:
+        readings = list(dict.fromkeys(pinyin(chinese[0], heteronym=True, style=Style.NORMAL)[0]))
+    keys = []
+    for reading in readings or [""]:
+        full = [reading, *syllables[1:]] if syllables else []
+        keys.append("".join(full))
+        keys.append("".join(syllable[:1] for syllable in full))
+    return [key for key in dict.fromkeys(keys) if key]
+
+
+def person_name_keys(*names: str) -> list[str]:
+    """Return search keys of a person's name given as one or more parts."""
+    keys: list[str] = []
+    full = " ".join(part for part in names if part)
+    keys.append(normalize(full))
+    if has_chinese(full):
+        chinese = normalize(full)
+        if len(chinese) > 2:
+            keys.append(chinese[1:])  # the given name, found without the surname
+        keys.extend(pinyin_keys(chinese, person=True))
+    else:
+        words = [normalize(word) for word in re.split(r"\s+", full) if normalize(word)]
+        keys.extend(words)
+        if len(words) > 1:
+            keys.append("".join(reversed(words)))
+    return keys
+
+
+def company_name_keys(name: str) -> list[str]:
+    """Return search keys of a company name: full, core without suffix/region, pinyin, words."""
+    keys = [normalize(name)]
+    core = strip_company_name(name)
+    keys.append(core)
+    if has_chinese(name):
+        keys.extend(pinyin_keys(core))
+    else:
+        keys.extend(normalize(word) for word in re.split(r"\s+", name or ""))
+    return keys
+
+
+def phone_keys(*raw_numbers: str) -> list[str]:
+    keys: list[str] = []
+    for raw in raw_numbers:
+        keys.extend(phone_search_keys(normalize_phone(raw)))
+    return keys
+
+
+def email_keys(*emails: str) -> list[str]:
+    keys: list[str] = []
+    for email in emails:
+        email = (email or "").strip().lower()
+        if email:
+            keys.append(email)
+            keys.append(email.split("@")[0])
+    return keys
+
+
+def clean_keys(keys: Iterable[str]) -> list[str]:
+    return [key[:MAX_KEY_LENGTH] for key in dict.fromkeys(keys) if key]
+
+
+def index_record(entity_name: str, instance) -> None:
+    """Replace the search keys of one record."""
+    entity = registry.get(entity_name)
+    SearchToken.objects.filter(entity=entity_name, object_id=instance.pk).delete()
+    if entity.search_keys is None:
+        return
+    SearchToken.objects.bulk_create(
+        SearchToken(entity=entity_name, object_id=instance.pk, token=key)
+        for key in clean_keys(entity.search_keys(instance))
+    )
+
+
+def unindex_records(entity_name: str, object_ids: Iterable[int]) -> None:
+    SearchToken.objects.filter(entity=entity_name, object_id__in=list(object_ids)).delete()
+
+
+def query_keys(query: str) -> list[str]:
+    """Return the keys a user's query is looked up by."""
+    text = (query or "").strip()
+    if not text:
+        return []
+    if _PHONE_QUERY.match(text) and sum(char.isdigit() for char in text) >= 3:
+        digits = re.sub(r"\D", "", text)
+        keys = [digits]
+        e164 = normalize_phone(text)
+        if e164:
+            keys.extend(phone_search_keys(e164))
+        if digits.startswith("0") and len(digits) > 1:
+            keys.append(digits.lstrip("0"))  # trunk prefix of landlines: 010 → 10
+        return list(dict.fromkeys(keys))
+    if "@" in text:
+        return [text.lower()]
+    return [key for key in {normalize(text)} if key]
+
+
+def prefix_q(keys: list[str]) -> Q:
+    """Return the condition "token starts with one of keys", in its index-friendly form."""
+    condition = Q(pk__in=[])
+    for key in keys:
+        if connection.vendor == "postgresql":
+            condition |= Q(token__startswith=key)
+        else:
+            # SQLite's LIKE ignores the index unless case_sensitive_like is on; a range on
+            # the binary-collated column uses it.
+            condition |= Q(token__gte=key, token__lt=key + "\U0010ffff")
+    return condition
+
+
+def matching_ids(entity_name: str, query: str):
+    """Return a subquery of the ids of an entity's records matching a query."""
+    keys = query_keys(query)
+    if not keys:
+        return SearchToken.objects.none().values("object_id")
+    return (
+        SearchToken.objects.filter(prefix_q(keys), entity=entity_name)
+        .values("object_id")
+        .distinct()
+    )
+
+
+@dataclass
+class Hit:
+    entity: registry.Entity
+    record: object
+    title: str
+    subtitle: str
+
+
+def search(user, query: str, *, per_entity: int = 8) -> list[Hit]:
+    """Return the records the user may view that match a query, grouped by entity."""
+    hits: list[Hit] = []
+    keys = query_keys(query)
+    if not keys:
+        return hits
+    for entity in registry.entities():
+        if entity.search_keys is None:
+            continue
+        queryset = (
+            entity.model.objects.visible_to(user, "view")
+            .filter(pk__in=matching_ids(entity.name, query))
+            .select_related(*entity.select_related)
+            .order_by()[:per_entity]
+        )
+        for record in queryset:
+            subtitle = entity.search_subtitle(record) if entity.search_subtitle else ""
+            hits.append(Hit(entity, record, str(record), subtitle))
+    normalized = normalize(query)
+    hits.sort(key=lambda hit: (normalize(hit.title) != normalized, hit.entity.menu_order))
+    return hits

@@ -1,0 +1,67 @@
+"""Choices of customers and contacts (CUS-1 … CUS-3)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountType(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    PROSPECT = "prospect", _("Prospect")
+    PARTNER = "partner", _("Partner")
+    RESELLER = "reseller", _("Reseller / agent")
+    COMPETITOR = "competitor", _("Competitor")
+    OTHER = "other", _("Other")
+
+
+class AccountKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    INDIVIDUAL = "individual", _("Individual")
+
+
+class Grade(models.TextChoices):
+    VIP = "vip", _("VIP")
+    IMPORTANT = "important", _("Important")
+    ORDINARY = "ordinary", _("Ordinary")
+
+
+class Industry(models.TextChoices):
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    IT = "it", _("IT and software")
+    INTERNET = "internet", _("Internet")
+    FINANCE = "finance", _("Finance")
+    RETAIL = "retail", _("Retail and wholesale")
+    EDUCATION = "education", _("Education")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    CONSTRUCTION = "construction", _("Construction and real estate")
+    LOGISTICS = "logistics", _("Logistics")
+    ENERGY = "energy", _("Energy")
+    GOVERNMENT = "government", _("Government and public sector")
+    SERVICES = "services", _("Professional services")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    WEBSITE = "website", _("Website")
+    EXHIBITION = "exhibition", _("Exhibition")
+    COLD_CALL = "cold_call", _("Cold call")
+    ADVERTISING = "advertising", _("Advertising")
+    PARTNER = "partner", _("Partner")
+    SOCIAL = "social", _("Social media")
+    OTHER = "other", _("Other")
+
+
+class ContactRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    PURCHASER = "purchaser", _("Purchaser")
+    USER = "user", _("User")
+    TECHNICAL = "technical", _("Technical contact")
+    FINANCE = "finance", _("Finance contact")
+    OTHER = "other", _("Other")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNKNOWN = "unknown", _("Not stated")

@@ -143,7 +143,9 @@ def build_router(entity: Entity) -> Router:
     @router.post("", response={201: Out}, operation_id=f"{entity.plural}_create")
     def create_record(request, payload: In):
         require(request.auth, entity.name, Action.CREATE)
-        data = form_data(entity, payload.dict(exclude_unset=True), {})
+        # Fields left out take the model's defaults, as on the screen's empty form.
+        defaults = current_values(entity, entity.model())
+        data = form_data(entity, payload.dict(exclude_unset=True), defaults)
         form = entity.form_class(data, user=request.auth)
         if not form.is_valid():
             raise invalid(form)

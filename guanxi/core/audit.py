@@ -47,14 +47,16 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     return values
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    """Return {field: [before, after]} for every value that changed."""
+    """Return {field: [before, after]} for every value that changed (blank to blank is none)."""
     changes = {}
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        if old in ("", None, [], False) and new in ("", None, [], False) and old == new:
-            continue
-        if old != new and not (old in ("", None) and new in ("", None)):
+        if old != new and not (_blank(old) and _blank(new)):
             changes[key] = [old, new]
     return changes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +51,8 @@ def job_start(*, user: User, kind: str, title: str, params: dict, total: int = 0
     if kind not in _handlers:
         raise ValueError(kind)
     job = Job.objects.create(user=user, kind=kind, title=title, params=params, total=total)
-    run_job(job.pk)
+    # The worker must find the job row: enqueue only once it is committed.
+    transaction.on_commit(lambda: run_job(job.pk))
     return job
 
 

@@ -37,6 +37,10 @@ def phone_search_keys(e164: str) -> list[str]:
     national = str(number.national_number)
     if national not in keys:
         keys.append(national)
+    # A landline is often given without its area code: 0571-8888 1234 → 88881234.
+    area_length = phonenumbers.length_of_geographical_area_code(number)
+    if area_length:
+        keys.append(national[area_length:])
     return keys
 
 

@@ -232,8 +232,8 @@ def email_keys(*emails: str) -> list[str]:
     for email in emails:
         email = (email or "").strip().lower()
         if email:
-            keys.append(email)
-            keys.append(email.split("@")[0])
+            local = email.split("@")[0]
+            keys.extend([email, local, normalize(local)])
     return keys
 
 
@@ -273,7 +273,8 @@ def query_keys(query: str) -> list[str]:
         return list(dict.fromkeys(keys))
     if "@" in text:
         return [text.lower()]
-    return [key for key in {normalize(text)} if key]
+    # "san.zhang" is an email's local part as typed; "sanzhang" is how names are kept.
+    return [key for key in dict.fromkeys([normalize(text), text.lower()]) if key]
 
 
 def prefix_q(keys: list[str]) -> Q:

@@ -1,4 +1,4 @@
-"""Custom fields (PLT-3): defined in settings, then in forms, lists, filters, exports, API, history."""
+"""Custom fields (PLT-3): settings, forms, lists, filters, exports, API and history."""
 
 import csv
 import io

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from guanxi.core import org
 from guanxi.core.models import Share
-from guanxi.core.permissions import user_scope
+from guanxi.core.permissions import forget_grants, user_scope
 from guanxi.core.tests.factories import TeamFactory, UserFactory, grant
 from guanxi.customers.models import Account
 from guanxi.customers.tests.factories import AccountFactory
@@ -65,6 +65,7 @@ def test_moving_a_department_moves_its_scope(tree):
     org.department_update(
         department=tree["east"], name="华东销售", parent=tree["service"], manager=None
     )
+    forget_grants(boss)  # what a new request does
     assert names_visible(boss) == ["华东的"]
 
 
@@ -79,6 +80,7 @@ def test_team_share_gives_read_not_edit():
     assert names_visible(member, "view") == ["共享的"]
     assert names_visible(member, "edit") == []
     Share.objects.filter(team=team).update(access="edit")
+    forget_grants(member)
     assert names_visible(member, "edit") == ["共享的"]
     assert names_visible(member, "delete") == []
 

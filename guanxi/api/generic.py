@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import ProtectedError
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from ninja import Query, Router, Schema
 from pydantic import create_model
 
@@ -118,7 +119,9 @@ def current_values(entity: Entity, record) -> dict[str, Any]:
 
 def build_router(entity: Entity) -> Router:
     """Return the ninja router of one entity."""
-    router = Router(tags=[str(entity.verbose_name_plural)])
+    with override("en"):
+        # Tags name the resource in the OpenAPI document, the same whatever the language.
+        router = Router(tags=[str(entity.verbose_name_plural).capitalize()])
     Out = out_schema(entity)
     In = in_schema(entity)
     Filters = filter_schema(entity)
@@ -130,7 +133,7 @@ def build_router(entity: Entity) -> Router:
 
     ListOut.__name__ = f"{entity.model.__name__}List"
 
-    @router.get("", response=ListOut, operation_id=f"{entity.plural}_list", summary=_("List"))
+    @router.get("", response=ListOut, operation_id=f"{entity.plural}_list")
     def list_records(request, filters: Query[Filters]):
         require(request.auth, entity.name, Action.VIEW)
         queryset = queries.record_list(entity, request.auth, request.GET)

@@ -6,9 +6,11 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from guanxi.core import customfields
@@ -45,7 +47,7 @@ def record_value(entity: Entity, record: Any, key: str, definitions=None) -> str
         return customfields.display(definition, (record.custom or {}).get(custom_key))
     try:
         model_field = entity.model._meta.get_field(key)
-    except Exception:
+    except FieldDoesNotExist:
         model_field = None
     if model_field is not None and getattr(model_field, "choices", None):
         return getattr(record, f"get_{key}_display")() or ""
@@ -61,8 +63,8 @@ def field_label(entity: Entity, key: str, definitions=None) -> str:
         definition = (definitions or {}).get(custom_key)
         return definition.label if definition else custom_key
     try:
-        return str(entity.model._meta.get_field(key).verbose_name)
-    except Exception:
+        return capfirst(str(entity.model._meta.get_field(key).verbose_name))
+    except FieldDoesNotExist:
         return key
 
 
@@ -79,7 +81,7 @@ def history_value(entity: Entity, key: str, value: Any, definitions=None) -> str
         return customfields.display(definition, value) or "—"
     try:
         model_field = entity.model._meta.get_field(key)
-    except Exception:
+    except FieldDoesNotExist:
         return str(value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
+from django.utils.text import capfirst
 
 from guanxi.core import customfields, search
 from guanxi.core.registry import Column, Entity
@@ -145,8 +147,8 @@ def column_label(entity: Entity, column: Column) -> str:
         return str(column.label)
     field_name = column.key.split(".")[0]
     try:
-        return str(entity.model._meta.get_field(field_name).verbose_name)
-    except Exception:
+        return capfirst(str(entity.model._meta.get_field(field_name).verbose_name))
+    except FieldDoesNotExist:
         return column.key
 
 

@@ -2,6 +2,7 @@
 
 from django import template
 from django.urls import reverse
+from django.utils.text import capfirst
 
 from guanxi.core import display
 from guanxi.core.queries import field_value
@@ -26,12 +27,16 @@ def cell(entity, column, record, definitions=None):
 
 @register.simple_tag
 def value_of(entity, record, key, definitions=None):
+    """Return a field's display text on a detail page, formatted as in the list."""
+    for column in entity.columns:
+        if column.key == key and column.render is not None:
+            return column.render(record)
     return display.record_value(entity, record, key, definitions)
 
 
 @register.simple_tag
 def label_of(entity, key, definitions=None):
-    return display.field_label(entity, key, definitions)
+    return capfirst(display.field_label(entity, key, definitions))
 
 
 @register.simple_tag(takes_context=True)

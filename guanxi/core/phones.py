@@ -20,7 +20,7 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
         number = phonenumbers.parse(text, region or settings.GUANXI_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         return ""
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_valid_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -9,8 +9,7 @@ from guanxi.api.router import api
 
 COMMITTED = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
 REGENERATE = (
-    "guanxi export_openapi_schema --api guanxi.api.router.api --indent 2 "
-    "--output docs/openapi.json"
+    "guanxi export_openapi_schema --api guanxi.api.router.api --indent 2 --output docs/openapi.json"
 )
 
 

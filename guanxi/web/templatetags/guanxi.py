@@ -2,6 +2,7 @@
 
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from guanxi.core import display
@@ -31,7 +32,29 @@ def value_of(entity, record, key, definitions=None):
     for column in entity.columns:
         if column.key == key and column.render is not None:
             return column.render(record)
+    related = _related_entity(entity, key)
+    target = getattr(record, key, None) if related else None
+    if target is not None:
+        return format_html(
+            '<a href="{}">{}</a>', reverse(related.url_name("detail"), args=[target.pk]), target
+        )
     return display.record_value(entity, record, key, definitions)
+
+
+def _related_entity(entity, key):
+    """Return the registered entity a foreign key points to, if any."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db import models
+
+    from guanxi.core import registry
+
+    try:
+        field = entity.model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    if isinstance(field, models.ForeignKey):
+        return registry.for_model(field.related_model)
+    return None
 
 
 @register.simple_tag

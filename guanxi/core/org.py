@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guanxi.core.choices import Action, Scope
-from guanxi.core.models import Department, Role, RolePermission, User
+from guanxi.core.models import Department, Role, RolePermission, Territory, User
 
 
 def _path_for(department: Department) -> str:
@@ -59,6 +60,7 @@ def role_set_permissions(*, role: Role, permissions: list[dict]) -> Role:
 
     errors = []
     rows = []
+    seen: set[str] = set()
     for item in permissions:
         entity = item.get("entity")
         actions = list(dict.fromkeys(item.get("actions") or []))
@@ -66,6 +68,10 @@ def role_set_permissions(*, role: Role, permissions: list[dict]) -> Role:
         if registry.find(entity) is None:
             errors.append(_("Unknown entity: %(entity)s") % {"entity": entity})
             continue
+        if entity in seen:
+            errors.append(_("Each entity may appear only once: %(entity)s") % {"entity": entity})
+            continue
+        seen.add(entity)
         bad = [action for action in actions if action not in Action.values]
         if bad:
             errors.append(_("Unknown action: %(action)s") % {"action": ", ".join(bad)})
@@ -77,4 +83,51 @@ def role_set_permissions(*, role: Role, permissions: list[dict]) -> Role:
         raise ValidationError({"permissions": errors})
     RolePermission.objects.filter(role=role).delete()
     RolePermission.objects.bulk_create(rows)
+    return role
+
+
+def check_manageable(actor: User, target: User) -> None:
+    """Refuse when a staff member who is not a superuser would change a superuser's account."""
+    if target.is_superuser and not actor.is_superuser:
+        raise PermissionDenied
+
+
+def department_delete_blocker(department: Department) -> str | None:
+    """Return why a department cannot be deleted yet, or None when it can."""
+    if department.children.exists():
+        return _("This department has sub-departments. Move or delete them first.")
+    users = department.users.count()
+    if users:
+        return ngettext(
+            "%(count)d user belongs to this department. Move them to another department first.",
+            "%(count)d users belong to this department. Move them to another department first.",
+            users,
+        ) % {"count": users}
+    return None
+
+
+def role_delete_blocker(role: Role) -> str | None:
+    """Return why a role cannot be deleted yet, or None when it can."""
+    users = role.users.count()
+    if users:
+        return ngettext(
+            "%(count)d user has this role. Take it away from them first.",
+            "%(count)d users have this role. Take it away from them first.",
+            users,
+        ) % {"count": users}
+    return None
+
+
+def territory_delete_blocker(territory: Territory) -> str | None:
+    """Return why a territory cannot be deleted yet, or None when it can."""
+    if territory.children.exists():
+        return _("This territory has sub-territories. Move or delete them first.")
+    return None
+
+
+def role_save(*, form, permissions: list[dict]) -> Role:
+    """Save a role's name and its grants in one transaction; bad grants change nothing."""
+    with transaction.atomic():
+        role = form.save()
+        role_set_permissions(role=role, permissions=permissions)
     return role

@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.utils import DatabaseError
 
 
-@register("database", deploy=True)
+@register("database")
 def database_locale(app_configs, databases=None, **kwargs):
     """Warn when PostgreSQL runs under the C locale, where Chinese text matching breaks."""
     if connection.vendor != "postgresql" or not databases:

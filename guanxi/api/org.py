@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
@@ -24,6 +24,7 @@ from guanxi.core.org import (
     department_delete_blocker,
     role_delete_blocker,
     role_save,
+    user_search,
 )
 from guanxi.core.org_forms import DepartmentForm, RoleForm, TeamForm, UserAccountForm
 
@@ -415,14 +416,7 @@ def user_list(
     """List users; `q` searches username, names and email."""
     require_admin(request)
     queryset = User.objects.prefetch_related("roles").order_by("username")
-    if q:
-        queryset = queryset.filter(
-            Q(username__icontains=q)
-            | Q(display_name__icontains=q)
-            | Q(first_name__icontains=q)
-            | Q(last_name__icontains=q)
-            | Q(email__icontains=q)
-        )
+    queryset = user_search(queryset, q or "")
     if department is not None:
         queryset = queryset.filter(department_id=department)
     if is_active is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -131,3 +131,17 @@ def role_save(*, form, permissions: list[dict]) -> Role:
         role = form.save()
         role_set_permissions(role=role, permissions=permissions)
     return role
+
+
+def user_search(queryset, query: str):
+    """Return the users of `queryset` whose username, names or email contain `query`."""
+    query = query.strip()
+    if not query:
+        return queryset
+    return queryset.filter(
+        Q(username__icontains=query)
+        | Q(display_name__icontains=query)
+        | Q(first_name__icontains=query)
+        | Q(last_name__icontains=query)
+        | Q(email__icontains=query)
+    )

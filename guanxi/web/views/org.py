@@ -14,7 +14,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, ProtectedError, Q
+from django.db.models import Count, ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.text import capfirst
@@ -30,6 +30,7 @@ from guanxi.core.org import (
     role_delete_blocker,
     role_save,
     territory_delete_blocker,
+    user_search,
 )
 from guanxi.core.org_forms import (
     DepartmentForm,
@@ -92,14 +93,7 @@ def user_list(request):
     """List users, filtered by department and searched by name, username or email."""
     users = User.objects.select_related("department").prefetch_related("roles")
     query = request.GET.get("q", "").strip()
-    if query:
-        users = users.filter(
-            Q(username__icontains=query)
-            | Q(display_name__icontains=query)
-            | Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(email__icontains=query)
-        )
+    users = user_search(users, query)
     department = request.GET.get("department", "")
     if department.isdigit():
         users = users.filter(department_id=int(department))

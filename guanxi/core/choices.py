@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Action(models.TextChoices):
@@ -16,9 +17,9 @@ class Action(models.TextChoices):
 class Scope(models.TextChoices):
     """Data scope (数据权限), from narrowest to widest."""
 
-    OWN = "own", _("Own")
-    DEPARTMENT = "department", _("Department")
-    DEPARTMENT_TREE = "department_tree", _("Department and below")
+    OWN = "own", pgettext_lazy("data scope", "Own")
+    DEPARTMENT = "department", pgettext_lazy("data scope", "Department")
+    DEPARTMENT_TREE = "department_tree", pgettext_lazy("data scope", "Department and below")
     ALL = "all", _("All")
 
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountType(models.TextChoices):
@@ -55,7 +56,7 @@ class ContactRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("Decision maker")
     INFLUENCER = "influencer", _("Influencer")
     PURCHASER = "purchaser", _("Purchaser")
-    USER = "user", _("User")
+    USER = "user", pgettext_lazy("contact role", "User")
     TECHNICAL = "technical", _("Technical contact")
     FINANCE = "finance", _("Finance contact")
     OTHER = "other", _("Other")

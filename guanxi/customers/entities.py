@@ -74,7 +74,7 @@ ACCOUNT = registry.register(
             Filter("source", _("Source"), choices=lambda: Source.choices),
             Filter("owner", _("Owner"), kind="user"),
             Filter("city", _("City"), kind="text", lookup="city"),
-            Filter("created_at", _("Created"), kind="date_range"),
+            Filter("created_at", _("Creation date"), kind="date_range"),
         ],
         search_keys=account_search_keys,
         search_subtitle=lambda account: " · ".join(
@@ -193,7 +193,7 @@ CONTACT = registry.register(
             Filter("owner", _("Owner"), kind="user"),
             Filter("account", _("Customer"), kind="related", lookup="account_id"),
             Filter("is_primary", _("Primary contact"), kind="boolean"),
-            Filter("created_at", _("Created"), kind="date_range"),
+            Filter("created_at", _("Creation date"), kind="date_range"),
         ],
         search_keys=contact_search_keys,
         search_subtitle=lambda contact: " · ".join(

@@ -94,7 +94,7 @@ def test_validation_errors_are_in_the_requested_language(api):
         content_type="application/json",
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
-    assert zh.json()["errors"]["name"] == ["这个字段是必填项。"]
+    assert zh.json()["errors"]["name"] == ["此字段为必填项。"]
     assert Account.objects.count() == 0
 
 

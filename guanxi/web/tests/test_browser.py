@@ -75,7 +75,7 @@ def test_language_switch_is_kept_as_the_users_preference(page, live_server):
 
     expect(page).to_have_url(f"{live_server.url}/")
     expect(html_lang(page)).to_have_attribute("lang", "zh-hans")
-    expect(page.get_by_test_id("menu-contact")).to_have_text("联系人")
+    expect(page.get_by_test_id("menu-account")).to_have_text("客户")
 
 
 def test_chinese_browser_gets_chinese_ui_without_a_preference(new_page, live_server):

@@ -148,8 +148,9 @@ def test_departments_are_paged(api):
     response = api.get("/departments", {"limit": 2, "offset": 3})
 
     body = response.json()
+    in_tree_order = list(Department.objects.order_by("path").values_list("name", flat=True))
     assert body["count"] == 5
-    assert [item["name"] for item in body["items"]] == ["部门3", "部门4"]
+    assert [item["name"] for item in body["items"]] == in_tree_order[3:5]
 
 
 # --- Teams ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import create_model
 
 from guanxi.api.errors import ApiError, invalid
@@ -158,7 +158,7 @@ def build_router(entity: Entity) -> Router:
             raise ApiError(
                 403, _("You would not be allowed to see this record after saving it.")
             ) from None
-        return 201, record_out(entity, record)
+        return Status(201, record_out(entity, record))
 
     @router.get("/{int:pk}", response=Out, operation_id=f"{entity.plural}_get")
     def get_one(request, pk: int):
@@ -205,7 +205,7 @@ def build_router(entity: Entity) -> Router:
             services.record_delete(actor=request.auth, entity=entity, instance=record)
         except ProtectedError as error:
             raise ApiError(409, protected_message(error)) from None
-        return 204, None
+        return Status(204, None)
 
     @router.post(
         "/{int:pk}/share", response={200: list[ShareOut]}, operation_id=f"{entity.plural}_share"

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from guanxi.api.errors import ApiError, form_errors, invalid
 from guanxi.core.models import Department, Role, Team, User
@@ -234,7 +234,7 @@ def department_list(request, q: str | None = None, limit: int = 50, offset: int 
 def department_create(request, payload: DepartmentIn):
     require_admin(request)
     form = DepartmentForm(overlay({}, payload))
-    return 201, department_out(department_save(form))
+    return Status(201, department_out(department_save(form)))
 
 
 @router.get("/departments/{int:pk}", response=DepartmentOut, operation_id="departments_get")
@@ -261,7 +261,7 @@ def department_delete(request, pk: int):
     if reason:
         raise ApiError(409, reason)
     department.delete()
-    return 204, None
+    return Status(204, None)
 
 
 # --- Teams ------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def team_list(request, q: str | None = None, limit: int = 50, offset: int = 0):
 @router.post("/teams", response={201: TeamOut}, operation_id="teams_create")
 def team_create(request, payload: TeamIn):
     require_admin(request)
-    return 201, team_out(team_save(TeamForm(overlay({"members": []}, payload))))
+    return Status(201, team_out(team_save(TeamForm(overlay({"members": []}, payload)))))
 
 
 @router.get("/teams/{int:pk}", response=TeamOut, operation_id="teams_get")
@@ -327,7 +327,7 @@ def team_update(request, pk: int, payload: TeamIn):
 def team_delete(request, pk: int):
     require_admin(request)
     get_or_404(Team.objects.all(), pk).delete()
-    return 204, None
+    return Status(204, None)
 
 
 # --- Users ------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ def user_create(request, payload: UserIn):
     """Create a user; `username` and `password` are required, the password is validated."""
     actor = require_admin(request)
     form = UserAccountForm(overlay(NEW_USER_VALUES, payload, skip=("password",)), actor=actor)
-    return 201, user_out(user_save(form, payload, creating=True))
+    return Status(201, user_out(user_save(form, payload, creating=True)))
 
 
 @router.get("/users/{int:pk}", response=UserOut, operation_id="users_get")
@@ -461,7 +461,7 @@ def user_delete(request, pk: int):
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
-    return 204, None
+    return Status(204, None)
 
 
 # --- Roles ------------------------------------------------------------------------------
@@ -515,7 +515,7 @@ def role_create(request, payload: RoleIn):
     """Create a role with its grants: [{"entity", "actions", "scope"}]."""
     require_admin(request)
     form = RoleForm(overlay({"description": ""}, payload, skip=("permissions",)))
-    return 201, role_out(role_write(form, payload))
+    return Status(201, role_out(role_write(form, payload)))
 
 
 @router.get("/roles/{int:pk}", response=RoleOut, operation_id="roles_get")
@@ -543,4 +543,4 @@ def role_delete(request, pk: int):
     if reason:
         raise ApiError(409, reason)
     role.delete()
-    return 204, None
+    return Status(204, None)

@@ -63,11 +63,18 @@ check: setup
 messages: setup
 	cd guanxi && ../$(BIN)/guanxi makemessages -l zh_Hans --no-obsolete && ../$(BIN)/guanxi compilemessages -l zh_Hans
 
+# Benchmarks (by hand, never in the test suite): PostgreSQL by default, or
+# BENCH_DATABASE_URL=sqlite:////tmp/gx-bench/guanxi.sqlite3 for SQLite.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/guanxi_bench
+BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=guanxi-bench-not-secret
+
 bench-data: setup
-	$(BIN)/python bench/generate.py --accounts $(N)
+	case "$(BENCH_DATABASE_URL)" in postgres*) createdb -h 127.0.0.1 -U postgres --locale=C.UTF-8 --template=template0 guanxi_bench 2>/dev/null || true;; esac
+	$(BENCH_ENV) $(BIN)/guanxi migrate --noinput
+	$(BENCH_ENV) $(BIN)/python bench/generate.py --accounts $(N)
 
 bench: setup
-	$(BIN)/python bench/bench_web.py
+	$(BENCH_ENV) $(BIN)/python bench/bench_web.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

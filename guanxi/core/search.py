@@ -25,6 +25,8 @@ from guanxi.core.models import SearchToken
 from guanxi.core.phones import normalize_phone, phone_search_keys
 
 MAX_KEY_LENGTH = 100
+# How many matching records global search considers per entity before applying scope.
+CANDIDATE_LIMIT = 2000
 COMPANY_SUFFIXES = sorted(
     [
         "股份有限公司",
@@ -291,15 +293,25 @@ def prefix_q(keys: list[str]) -> Q:
 
 
 def matching_ids(entity_name: str, query: str):
-    """Return a subquery of the ids of an entity's records matching a query."""
+    """Return a subquery of the ids of an entity's records matching a query.
+
+    No DISTINCT: `id IN (…)` is a semi-join, and DISTINCT would make the database read
+    every matching key before returning the first row.
+    """
     keys = query_keys(query)
     if not keys:
         return SearchToken.objects.none().values("object_id")
-    return (
-        SearchToken.objects.filter(prefix_q(keys), entity=entity_name)
-        .values("object_id")
-        .distinct()
-    )
+    return SearchToken.objects.filter(prefix_q(keys), entity=entity_name).values("object_id")
+
+
+def candidate_ids(entity_name: str, query: str, limit: int) -> list[int]:
+    """Return up to `limit` ids of records matching a query, read from the key index only.
+
+    A one-character prefix such as 张 matches a hundred thousand keys at a million records;
+    global search looks at the first `limit` of them, then applies the user's scope.
+    """
+    ids = matching_ids(entity_name, query).values_list("object_id", flat=True)[:limit]
+    return list(dict.fromkeys(ids))
 
 
 @dataclass
@@ -319,9 +331,12 @@ def search(user, query: str, *, per_entity: int = 8) -> list[Hit]:
     for entity in registry.entities():
         if entity.search_keys is None:
             continue
+        candidates = candidate_ids(entity.name, query, CANDIDATE_LIMIT)
+        if not candidates:
+            continue
         queryset = (
             entity.model.objects.visible_to(user, "view")
-            .filter(pk__in=matching_ids(entity.name, query))
+            .filter(pk__in=candidates)
             .select_related(*entity.select_related)
             .order_by()[:per_entity]
         )

@@ -56,6 +56,8 @@ class Account(OwnedModel):
             models.Index(fields=["name"], name="account_name_idx"),
             models.Index(fields=["owner", "-updated_at"], name="account_owner_idx"),
             models.Index(fields=["account_type", "name"], name="account_type_idx"),
+            # Scoped lists filter by owner and type together; counting them needs both.
+            models.Index(fields=["owner", "account_type"], name="account_owner_type_idx"),
             models.Index(fields=["grade"], name="account_grade_idx"),
             models.Index(fields=["industry"], name="account_industry_idx"),
             models.Index(fields=["source"], name="account_source_idx"),

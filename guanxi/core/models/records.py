@@ -99,12 +99,14 @@ class SearchToken(models.Model):
 
     class Meta:
         indexes = [
+            # Entity first, then the key: a prefix search reads one contiguous range, and
+            # object_id in the index answers it without touching the table.
             # varchar_pattern_ops makes LIKE 'x%' use the index on PostgreSQL under any
             # collation; SQLite ignores opclasses and is searched by range instead.
             models.Index(
-                fields=["token", "entity"],
-                name="core_searchtoken_token_idx",
-                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+                fields=["entity", "token", "object_id"],
+                name="core_searchtoken_key_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"],
             ),
             models.Index(fields=["entity", "object_id"], name="core_searchtoken_object_idx"),
         ]

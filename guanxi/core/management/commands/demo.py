@@ -1,0 +1,1082 @@
+"""`guanxi demo [--reset]`: realistic bilingual demo data for 华信科技 / Huaxin Technology.
+
+Creates the company's department tree, teams, roles, users, customers (客户) and contacts
+(联系人) with custom field values, shares, search keys and change history. Everything is
+drawn from `random.Random(seed)`, so two runs with the same seed give the same data. Running
+it again does nothing while the demo users exist; `--reset` removes the demo data first.
+
+The name parts below are also used by `bench/generate.py`, so the benchmark data looks
+like the demo data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import itertools
+import random
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from pypinyin import lazy_pinyin
+
+from guanxi.core import audit, org, search
+from guanxi.core.choices import Action, AuditAction, CustomFieldType, Scope, ShareAccess
+from guanxi.core.models import (
+    AuditEntry,
+    CustomField,
+    Department,
+    Role,
+    SearchToken,
+    Share,
+    Team,
+    Territory,
+    User,
+)
+from guanxi.core.phones import normalize_phone
+from guanxi.core.services import sequence_next
+from guanxi.customers.choices import AccountKind, AccountType, Gender, Grade, Industry, Source
+from guanxi.customers.models import Account, Contact
+
+DEMO_PASSWORD = "guanxi-demo"
+DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
+COMPANY_NAME = "华信科技"
+
+# ---------------------------------------------------------------------------------------
+# Name parts (shared with bench/generate.py)
+# ---------------------------------------------------------------------------------------
+
+
+def _words(text: str, separator: str | None = None) -> tuple[str, ...]:
+    """Return the items of a compact data table written as one string."""
+    return tuple(text.split(separator))
+
+
+@dataclass(frozen=True)
+class City:
+    name: str  # as it starts a company name, e.g. 杭州
+    province: str  # e.g. 浙江省 (municipalities repeat their own name)
+    city: str  # e.g. 杭州市
+    districts: tuple[str, ...]
+    area_code: str  # without the trunk 0
+    postal_prefix: str
+    english: str = ""
+    subscriber_digits: int = 8  # of a landline, after the area code
+
+
+# name province city area-code subscriber-digits postal-prefix English districts…
+_CITY_TABLE = """
+北京 北京市 北京市 10 8 100 Beijing 朝阳区 海淀区 东城区 西城区 丰台区
+上海 上海市 上海市 21 8 200 Shanghai 浦东新区 徐汇区 静安区 闵行区 长宁区
+广州 广东省 广州市 20 8 510 Guangzhou 天河区 越秀区 海珠区 番禺区
+深圳 广东省 深圳市 755 8 518 Shenzhen 南山区 福田区 宝安区 龙岗区
+杭州 浙江省 杭州市 571 8 310 Hangzhou 西湖区 滨江区 余杭区 拱墅区
+南京 江苏省 南京市 25 8 210 Nanjing 鼓楼区 玄武区 建邺区 江宁区
+苏州 江苏省 苏州市 512 8 215 Suzhou 姑苏区 吴中区 虎丘区 相城区
+成都 四川省 成都市 28 8 610 Chengdu 武侯区 锦江区 青羊区 成华区
+武汉 湖北省 武汉市 27 8 430 Wuhan 江汉区 洪山区 武昌区 汉阳区
+西安 陕西省 西安市 29 8 710 Xi'an 雁塔区 碑林区 未央区 长安区
+宁波 浙江省 宁波市 574 8 315 Ningbo 鄞州区 海曙区 江北区
+厦门 福建省 厦门市 592 7 361 Xiamen 思明区 湖里区 集美区
+青岛 山东省 青岛市 532 8 266 Qingdao 市南区 市北区 崂山区
+天津 天津市 天津市 22 8 300 Tianjin 和平区 南开区 河西区 滨海新区
+重庆 重庆市 重庆市 23 8 400 Chongqing 渝中区 江北区 九龙坡区 南岸区
+长沙 湖南省 长沙市 731 8 410 Changsha 岳麓区 芙蓉区 天心区
+合肥 安徽省 合肥市 551 8 230 Hefei 蜀山区 包河区 庐阳区
+郑州 河南省 郑州市 371 8 450 Zhengzhou 金水区 二七区 中原区
+佛山 广东省 佛山市 757 8 528 Foshan 禅城区 南海区 顺德区
+东莞 广东省 东莞市 769 8 523 Dongguan 南城街道 东城街道 松山湖
+"""
+CITIES = tuple(
+    City(name, province, city, tuple(districts), area, postal, english, int(digits))
+    for name, province, city, area, digits, postal, english, *districts in (
+        _words(line) for line in _CITY_TABLE.strip().splitlines()
+    )
+)
+STREETS = _words(
+    "中山路 人民路 解放路 建设路 科技路 长江路 文化路 创业大道 高新大道 "
+    "滨江大道 新华路 和平路 学院路 黄河路 世纪大道 光明路 东风路 南京路"
+)
+BUILDINGS = _words("国际大厦 科技园 金融中心 创业园 商务中心 软件园 时代广场 产业园 大厦")
+BRAND_CHARS = (
+    "云帆华信恒达瑞泰鑫汇通盛鼎宏凯博创新智联天海金宇嘉和丰安康东方明光远航中兴腾飞卓越"
+    "立德润源聚佳永正星辰蓝峰启晨亿诚祥锦睿铭泽弘澜"
+)
+# industry word:Industry value
+INDUSTRY_WORDS = tuple(
+    tuple(item.split(":"))
+    for item in _words(
+        "网络科技:it 信息技术:it 软件:it 智能科技:it 电子商务:internet 互联网科技:internet "
+        "数字科技:internet 机械制造:manufacturing 精密机械:manufacturing 电子:manufacturing "
+        "汽车零部件:manufacturing 食品:manufacturing 化工:manufacturing 贸易:retail 商贸:retail "
+        "服饰:retail 物流:logistics 供应链管理:logistics 医药:healthcare 医疗器械:healthcare "
+        "生物科技:healthcare 建筑工程:construction 房地产开发:construction 装饰工程:construction "
+        "新能源:energy 电力设备:energy 环保科技:energy 教育科技:education 培训:education "
+        "文化传媒:services 企业管理咨询:services 酒店管理:services 投资管理:finance "
+        "融资租赁:finance 农业发展:other"
+    )
+)
+LEGAL_FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司", "集团有限公司")
+GOVERNMENT_NAMES = (
+    ("杭州市数据资源管理局", 4),
+    ("苏州工业园区管理委员会", 6),
+    ("南京市江宁区教育局", 5),
+    ("深圳市南山区科技创新局", 3),
+)
+
+# Surnames, most common first; 单 (shan), 曾 (zeng), 解 (xie) and 区 (ou) are read wrongly by
+# pypinyin's default and must still be found by their initials.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
+    "郝龚邵万钱严覃武戴莫孔向汤单解区仇"
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官")
+MALE_CHARS = "伟强磊军勇杰涛明超刚平辉鹏华建国志文斌浩宇峰龙海东林波鑫宁凯俊晨阳飞成永"
+FEMALE_CHARS = "丽芳静敏娟婷雪琳慧颖燕霞红梅晓欣怡佳雨萍玲洁莉倩璐瑶琪蕾楠艳秀嘉悦"
+ENGLISH_FIRST = _words(
+    "James John Robert Michael David William Richard Thomas Daniel Mark Mary Patricia "
+    "Jennifer Linda Elizabeth Susan Sarah Emily Laura Anna Kevin Jason Grace Sophie "
+    "Oliver Lucas Hannah"
+)
+ENGLISH_LAST = _words(
+    "Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Thomas Moore "
+    "Martin Thompson White Harris Clark Lewis Walker Young Wong Tan Lee Schmidt Fischer "
+    "Weber"
+)
+ENGLISH_BRANDS = _words(
+    "Pacific Rim|Northwind|Bluewater|Silverline|Golden Gate|Evergreen|Summit|Harbor|"
+    "Crescent|Redwood|Atlas|Orion|Meridian|Sterling|Lotus|Jade|Dragon Gate|Pearl River|"
+    "Victoria|Kowloon|Bright Star|Blue Ocean|Apex|Horizon|Keystone|Lighthouse|Maple|Nova|"
+    "Pinnacle|Riverside|Sunrise|Tidewater|Vanguard|Westbrook|Zenith|Cedar|Falcon|Granite|"
+    "Ironwood",
+    "|",
+)
+ENGLISH_INDUSTRIES = tuple(
+    tuple(item.split(":"))
+    for item in _words(
+        "Logistics:logistics|Trading:retail|Medical Devices:healthcare|Software:it|"
+        "Semiconductors:manufacturing|Capital:finance|Energy:energy|Consulting:services|"
+        "Learning:education|Engineering:construction|Digital:internet|Foods:manufacturing|"
+        "Shipping:logistics|Pharma:healthcare|Systems:it",
+        "|",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Country:
+    name: str
+    province: str
+    city: str
+    calling_code: str
+    legal_forms: tuple[str, ...]
+    currency: str
+    addresses: tuple[str, ...]
+
+
+# fmt: off
+ENGLISH_PLACES = (
+    Country("Hong Kong", "", "Hong Kong", "852", ("Ltd.", "Limited", "Co., Ltd."), "HKD",
+            ("18 Harbour Road, Wan Chai", "88 Queensway, Admiralty", "1 Austin Road West")),
+    Country("Singapore", "", "Singapore", "65", ("Pte. Ltd.",), "USD",
+            ("8 Marina Boulevard", "1 Raffles Place", "10 Anson Road")),
+    Country("United States", "CA", "San Francisco", "1", ("Inc.", "LLC", "Corp."), "USD",
+            ("555 Market Street", "101 California Street", "1 Embarcadero Center")),
+    Country("United Kingdom", "England", "London", "44", ("Ltd.", "Limited"), "GBP",
+            ("30 St Mary Axe", "1 Canada Square", "25 Old Broad Street")),
+    Country("Germany", "Hamburg", "Hamburg", "49", ("GmbH",), "EUR",
+            ("Jungfernstieg 7", "Große Elbstraße 145", "Ballindamm 40")),
+    Country("中国", "上海市", "上海市", "86", ("Co., Ltd.",), "CNY",
+            ("浦东新区世纪大道100号环球金融中心45楼", "静安区南京西路1266号恒隆广场2座30楼")),
+)
+# fmt: on
+
+MOBILE_PREFIXES = _words(
+    "130 131 132 133 135 136 137 138 139 150 151 152 155 156 158 159 166 176 177 180 181 "
+    "182 185 186 187 188 189 199"
+)
+PERSONAL_MAIL_DOMAINS = ("qq.com", "163.com", "126.com", "139.com", "sina.com", "outlook.com")
+# title:contact role:department
+CHINESE_TITLES = tuple(
+    tuple(item.split(":"))
+    for item in _words(
+        "总经理:decision_maker:总经办 董事长:decision_maker:董事会 "
+        "副总经理:decision_maker:总经办 采购经理:purchaser:采购部 采购专员:purchaser:采购部 "
+        "技术总监:technical:技术部 IT主管:technical:信息中心 工程师:user:技术部 "
+        "财务经理:finance:财务部 财务主管:finance:财务部 项目经理:influencer:项目部 "
+        "行政主管:user:行政部 销售经理:influencer:销售部 法务专员:other:法务部"
+    )
+)
+ENGLISH_TITLES = tuple(
+    tuple(item.split(":"))
+    for item in _words(
+        "CEO:decision_maker:Management|Managing Director:decision_maker:Management|"
+        "Procurement Manager:purchaser:Procurement|Buyer:purchaser:Procurement|"
+        "CTO:technical:Engineering|IT Manager:technical:IT|CFO:finance:Finance|"
+        "Operations Director:influencer:Operations|Project Manager:influencer:Projects|"
+        "Office Manager:user:Administration",
+        "|",
+    )
+)
+HOBBIES = _words("高尔夫 钓鱼 喝茶 登山 摄影 羽毛球 书法 跑步 红酒 围棋 旅行")
+ENGLISH_HOBBIES = ("Golf", "Sailing", "Tennis", "Wine", "Running", "Photography")
+
+# ---------------------------------------------------------------------------------------
+# Small generators (shared with bench/generate.py)
+# ---------------------------------------------------------------------------------------
+
+
+def cumulative_weights(count: int, offset: float = 4.0) -> list[float]:
+    """Return Zipf-like cumulative weights: the first items are much more common."""
+    return list(itertools.accumulate(1.0 / (rank + offset) for rank in range(count)))
+
+
+_SURNAME_LIST = [*SURNAMES, *COMPOUND_SURNAMES]
+_SURNAME_WEIGHTS = cumulative_weights(len(_SURNAME_LIST))
+_MALE_WEIGHTS = cumulative_weights(len(MALE_CHARS), 6.0)
+_FEMALE_WEIGHTS = cumulative_weights(len(FEMALE_CHARS), 6.0)
+
+
+def pick_weighted(rng: random.Random, items, cumulative: list[float]):
+    return items[bisect.bisect_left(cumulative, rng.random() * cumulative[-1])]
+
+
+def chinese_name(rng: random.Random, surname: str | None = None) -> tuple[str, str, str]:
+    """Return (surname, given name, gender) of a plausible Chinese person."""
+    surname = surname or pick_weighted(rng, _SURNAME_LIST, _SURNAME_WEIGHTS)
+    gender = Gender.FEMALE if rng.random() < 0.45 else Gender.MALE
+    chars, weights = (
+        (FEMALE_CHARS, _FEMALE_WEIGHTS) if gender == Gender.FEMALE else (MALE_CHARS, _MALE_WEIGHTS)
+    )
+    given = pick_weighted(rng, chars, weights)
+    if rng.random() < 0.7:
+        given += pick_weighted(rng, chars, weights)
+    return surname, given, str(gender)
+
+
+# How these surnames are read; pypinyin's character default is another reading.
+SURNAME_READINGS = dict(
+    item.split(":") for item in _words("单:shan 曾:zeng 解:xie 区:ou 仇:qiu 覃:qin 朴:piao 查:zha")
+)
+_PINYIN: dict[str, str] = {}
+
+
+def romanize(text: str) -> str:
+    """Return the toneless pinyin of Chinese text, cached per character (for emails, urls)."""
+    out = []
+    for char in text:
+        if char not in _PINYIN:
+            _PINYIN[char] = "".join(lazy_pinyin(char)).lower()
+        out.append(_PINYIN[char])
+    return "".join(out)
+
+
+def latin_name(surname: str, given: str) -> str:
+    """Return a Chinese name in pinyin as people write it in emails: zengzhiqiang."""
+    return (SURNAME_READINGS.get(surname) or romanize(surname)) + romanize(given)
+
+
+def mobile_number(rng: random.Random) -> tuple[str, str]:
+    """Return a Chinese mobile number in one of the formats people type, and its E.164."""
+    prefix = MOBILE_PREFIXES[int(rng.random() * len(MOBILE_PREFIXES))]
+    rest = f"{int(rng.random() * 10**8):08d}"
+    digits = prefix + rest
+    style = rng.random()
+    if style < 0.35:
+        text = digits
+    elif style < 0.6:
+        text = f"{prefix} {rest[:4]} {rest[4:]}"
+    elif style < 0.75:
+        text = f"{prefix}-{rest[:4]}-{rest[4:]}"
+    elif style < 0.9:
+        text = f"+86 {prefix} {rest[:4]} {rest[4:]}"
+    else:
+        text = f"+86{digits}"
+    return text, "+86" + digits
+
+
+def landline_number(rng: random.Random, city: City) -> tuple[str, str]:
+    """Return a Chinese landline of a city in a common format, and its E.164."""
+    area_code, length = city.area_code, city.subscriber_digits
+    # Numbers starting with 5-7 are valid in every city listed (phonenumbers' metadata).
+    subscriber = (
+        f"{5 + int(rng.random() * 3)}{int(rng.random() * 10 ** (length - 1)):0{length - 1}d}"
+    )
+    style = rng.random()
+    if style < 0.4:
+        text = f"0{area_code}-{subscriber}"
+    elif style < 0.6:
+        text = f"0{area_code}-{subscriber[:4]} {subscriber[4:]}"
+    elif style < 0.75:
+        text = f"(0{area_code}) {subscriber}"
+    elif style < 0.85:
+        text = f"+86 {area_code} {subscriber[:4]} {subscriber[4:]}"
+    else:
+        text = f"0{area_code}{subscriber}"
+    return text, f"+86{area_code}{subscriber}"
+
+
+def chinese_address(rng: random.Random, city: City) -> tuple[str, str]:
+    """Return (street address, postal code) in a city."""
+    district = rng.choice(city.districts)
+    street = rng.choice(STREETS)
+    number = rng.randint(1, 999)
+    if rng.random() < 0.6:
+        building = f"{rng.choice(BRAND_CHARS)}{rng.choice(BRAND_CHARS)}{rng.choice(BUILDINGS)}"
+        detail = f"{building}{rng.choice('ABCD')}座{rng.randint(2, 30)}{rng.randint(1, 20):02d}室"
+    else:
+        detail = f"{rng.randint(1, 12)}号楼{rng.randint(1, 6)}层"
+    postal = f"{city.postal_prefix}{rng.randrange(1000):03d}"
+    return f"{district}{street}{number}号{detail}", postal
+
+
+def company_domain(brand: str, industry_word: str) -> str:
+    suffix = {"网络科技": "tech", "信息技术": "it", "软件": "soft", "物流": "logistics"}.get(
+        industry_word, "group"
+    )
+    return f"{romanize(brand)}-{suffix}.com"
+
+
+# ---------------------------------------------------------------------------------------
+# The organisation
+# ---------------------------------------------------------------------------------------
+
+ALL_ACTIONS = [action.value for action in Action]
+CUSTOMER_ENTITIES = ("account", "contact")
+# role name → (description, actions, scope)
+ROLES = {
+    "系统管理员": ("System administrator: everything on all records.", ALL_ACTIONS, Scope.ALL),
+    "销售总监": (
+        "Sales director: everything in their department and below.",
+        ALL_ACTIONS,
+        Scope.DEPARTMENT_TREE,
+    ),
+    "销售代表": (
+        "Sales rep: view, create, edit and export their own records.",
+        ["view", "create", "edit", "export"],
+        Scope.OWN,
+    ),
+    # One role grants one scope per entity, so "view all, edit own" takes two roles.
+    "客服": ("Customer service: view all records.", ["view"], Scope.ALL),
+    "客服（编辑本人）": ("Customer service: edit their own records.", ["edit"], Scope.OWN),
+    "市场": ("Marketing: view and export all records.", ["view", "export"], Scope.ALL),
+}
+# department key → (name, parent key)
+DEPARTMENTS = {
+    "root": (COMPANY_NAME, None),
+    "office": ("总经理办公室", "root"),
+    "sales": ("销售部", "root"),
+    "east": ("华东销售", "sales"),
+    "south": ("华南销售", "sales"),
+    "key": ("大客户部", "sales"),
+    "marketing": ("市场部", "root"),
+    "service": ("客户服务部", "root"),
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    last_name: str
+    first_name: str
+    display_name: str
+    department: str
+    manager: str | None
+    roles: tuple[str, ...]
+    language: str
+    sales_weight: int = 0  # how many accounts they own, relatively
+
+
+DEMO_USERS = (
+    DemoUser("wangjianguo", "王", "建国", "王建国", "office", None, ("系统管理员",), "zh-hans"),
+    DemoUser("chenjing", "陈", "静", "陈静", "sales", "wangjianguo", ("销售总监",), "zh-hans", 1),
+    DemoUser("liming", "李", "明", "李明", "east", "chenjing", ("销售总监",), "zh-hans", 2),
+    DemoUser("zhangwei", "张", "伟", "张伟", "east", "liming", ("销售代表",), "zh-hans", 5),
+    DemoUser("liuyang", "刘", "洋", "刘洋", "east", "liming", ("销售代表",), "zh-hans", 4),
+    DemoUser("huangli", "黄", "丽", "黄丽", "south", "chenjing", ("销售总监",), "zh-hans", 2),
+    DemoUser("zhoujie", "周", "杰", "周杰", "south", "huangli", ("销售代表",), "zh-hans", 5),
+    DemoUser(
+        "zengzhiqiang", "曾", "志强", "曾志强", "key", "chenjing", ("销售总监",), "zh-hans", 2
+    ),
+    DemoUser("shanxiaohong", "单", "晓红", "单晓红", "key", "zengzhiqiang", ("销售代表",), "en", 4),
+    DemoUser(
+        "dmiller", "Miller", "David", "David Miller", "key", "zengzhiqiang", ("销售代表",), "en", 3
+    ),
+    DemoUser("zhaomin", "赵", "敏", "赵敏", "marketing", "wangjianguo", ("市场",), "zh-hans"),
+    DemoUser("echen", "Chen", "Emily", "Emily Chen", "marketing", "zhaomin", ("市场",), "en"),
+    DemoUser(
+        "sunyue",
+        "孙",
+        "悦",
+        "孙悦",
+        "service",
+        "wangjianguo",
+        ("客服", "客服（编辑本人）"),
+        "zh-hans",
+    ),
+    DemoUser(
+        "xiexiaodong",
+        "解",
+        "晓东",
+        "解晓东",
+        "service",
+        "sunyue",
+        ("客服", "客服（编辑本人）"),
+        "zh-hans",
+    ),
+)
+DEPARTMENT_MANAGERS = {
+    "root": "wangjianguo",
+    "office": "wangjianguo",
+    "sales": "chenjing",
+    "east": "liming",
+    "south": "huangli",
+    "key": "zengzhiqiang",
+    "marketing": "zhaomin",
+    "service": "sunyue",
+}
+# team name → (department key, leader, members)
+TEAMS = {
+    "大客户攻坚组": (
+        "key",
+        "zengzhiqiang",
+        ("zengzhiqiang", "shanxiaohong", "dmiller", "chenjing"),
+    ),
+    "华东渠道组": ("east", "liming", ("liming", "zhangwei", "liuyang", "zhaomin")),
+    "客户成功组": ("service", "sunyue", ("sunyue", "xiexiaodong", "huangli", "echen")),
+}
+PAYMENT_TERMS = (
+    {"value": "prepaid", "label_en": "Prepaid", "label_zh": "预付款"},
+    {"value": "net30", "label_en": "Net 30 days", "label_zh": "月结 30 天"},
+    {"value": "net60", "label_en": "Net 60 days", "label_zh": "月结 60 天"},
+    {"value": "cod", "label_en": "Cash on delivery", "label_zh": "货到付款"},
+)
+CUSTOM_FIELDS = (
+    ("account", "credit_limit", "Credit limit", "信用额度", CustomFieldType.DECIMAL, [], True),
+    (
+        "account",
+        "payment_terms",
+        "Payment terms",
+        "付款条件",
+        CustomFieldType.CHOICE,
+        list(PAYMENT_TERMS),
+        True,
+    ),
+    ("account", "key_account", "Key account", "重点客户", CustomFieldType.BOOLEAN, [], False),
+    ("contact", "hobby", "Hobby", "兴趣爱好", CustomFieldType.TEXT, [], False),
+)
+
+
+@dataclass
+class Organisation:
+    departments: dict[str, Department] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+
+    @property
+    def sales_weights(self) -> tuple[list[User], list[int]]:
+        people = [spec for spec in DEMO_USERS if spec.sales_weight]
+        return [self.users[spec.username] for spec in people], [s.sales_weight for s in people]
+
+
+def create_organisation() -> Organisation:
+    """Create the department tree, roles, users, teams and territories of the demo company."""
+    result = Organisation()
+    for key, (name, parent) in DEPARTMENTS.items():
+        result.departments[key] = org.department_create(
+            name=name, parent=result.departments[parent] if parent else None
+        )
+    roles = {}
+    for name, (description, actions, scope) in ROLES.items():
+        role, _created = Role.objects.update_or_create(
+            name=name, defaults={"description": description}
+        )
+        org.role_set_permissions(
+            role=role,
+            permissions=[
+                {"entity": entity, "actions": actions, "scope": scope}
+                for entity in CUSTOMER_ENTITIES
+            ],
+        )
+        roles[name] = role
+    password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow on purpose
+    for spec in DEMO_USERS:
+        user = User.objects.create(
+            username=spec.username,
+            password=password,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            display_name=spec.display_name,
+            email=f"{spec.username}@huaxin-tech.com",
+            department=result.departments[spec.department],
+            manager=result.users.get(spec.manager or ""),
+            language=spec.language,
+            time_zone="Asia/Shanghai",
+            preferences={DEMO_MARK: True},
+        )
+        user.roles.set([roles[name] for name in spec.roles])
+        result.users[spec.username] = user
+    for key, username in DEPARTMENT_MANAGERS.items():
+        department = result.departments[key]
+        department.manager = result.users[username]
+        department.save(update_fields=["manager"])
+    for name, (department, leader, members) in TEAMS.items():
+        team, _created = Team.objects.update_or_create(
+            name=name,
+            defaults={
+                "department": result.departments[department],
+                "leader": result.users[leader],
+            },
+        )
+        team.members.set([result.users[username] for username in members])
+        result.teams[name] = team
+    _create_territories(result)
+    return result
+
+
+def _create_territories(result: Organisation) -> None:
+    east = Territory.objects.create(name="华东区", code="EAST", regions="上海\n江苏\n浙江\n安徽")
+    Territory.objects.create(name="浙江", code="EAST-ZJ", parent=east, regions="浙江")
+    south = Territory.objects.create(name="华南区", code="SOUTH", regions="广东\n福建\n广西\n海南")
+    east.users.set([result.users["liming"], result.users["zhangwei"], result.users["liuyang"]])
+    south.users.set([result.users["huangli"], result.users["zhoujie"]])
+
+
+def ensure_custom_fields() -> dict[str, CustomField]:
+    """Define (or refresh) the demo's custom fields of accounts and contacts."""
+    fields = {}
+    for position, (entity, key, label_en, label_zh, kind, choices, in_list) in enumerate(
+        CUSTOM_FIELDS
+    ):
+        fields[key], _created = CustomField.objects.update_or_create(
+            entity=entity,
+            key=key,
+            defaults={
+                "label_en": label_en,
+                "label_zh": label_zh,
+                "field_type": kind,
+                "choices": choices,
+                "position": position,
+                "show_in_list": in_list,
+            },
+        )
+    return fields
+
+
+# ---------------------------------------------------------------------------------------
+# Customers and contacts
+# ---------------------------------------------------------------------------------------
+
+ACCOUNT_TYPE_WEIGHTS = (
+    (AccountType.CUSTOMER, 45),
+    (AccountType.PROSPECT, 30),
+    (AccountType.PARTNER, 8),
+    (AccountType.RESELLER, 7),
+    (AccountType.COMPETITOR, 5),
+    (AccountType.OTHER, 5),
+)
+GRADE_WEIGHTS = ((Grade.VIP, 10), (Grade.IMPORTANT, 25), (Grade.ORDINARY, 50), ("", 15))
+
+
+class DemoData:
+    """Build the demo's customers and contacts, their history, search keys and shares."""
+
+    def __init__(self, rng: random.Random, organisation: Organisation, now: datetime.datetime):
+        self.rng = rng
+        self.org = organisation
+        self.now = now
+        self.names: set[str] = set()
+        self.accounts: list[Account] = []
+        self.contacts: list[Contact] = []
+        self.audit_entries: list[AuditEntry] = []
+        self.shares = 0
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def pick(self, weighted):
+        values, weights = zip(*weighted, strict=True)
+        return self.rng.choices(values, weights)[0]
+
+    def moment(self, days_back: int = 720) -> tuple[datetime.datetime, datetime.datetime]:
+        """Return (created, updated) in the past, updated no earlier than created."""
+        created = self.now - datetime.timedelta(seconds=self.rng.randrange(days_back * 86400))
+        span = int((self.now - created).total_seconds())
+        updated = created + datetime.timedelta(seconds=self.rng.randrange(max(span, 1)))
+        return created, updated
+
+    def owner(self) -> User:
+        people, weights = self.org.sales_weights
+        return self.rng.choices(people, weights)[0]
+
+    def unique(self, make) -> tuple:
+        for _attempt in range(50):
+            result = make()
+            if result[0] not in self.names:
+                self.names.add(result[0])
+                return result
+        raise CommandError("Could not find an unused company name.")
+
+    # -- accounts -----------------------------------------------------------------------
+
+    def chinese_company(self, industry: str | None):
+        rng = self.rng
+        words = [item for item in INDUSTRY_WORDS if industry in (None, item[1])]
+        city = rng.choice(CITIES)
+        brand = rng.choice(BRAND_CHARS) + rng.choice(BRAND_CHARS)
+        word, industry_value = rng.choice(words or INDUSTRY_WORDS)
+        name = f"{city.name}{brand}{word}{rng.choice(LEGAL_FORMS)}"
+        return name, city, brand, word, industry_value
+
+    def chinese_account(self, index: int, industry: str | None) -> Account:
+        rng = self.rng
+        if industry == "government":
+            name, city_index = GOVERNMENT_NAMES[index % len(GOVERNMENT_NAMES)]
+            self.names.add(name)
+            city, brand, word = CITIES[city_index], name[2:4], ""
+        else:
+            name, city, brand, word, industry = self.unique(lambda: self.chinese_company(industry))
+        address, postal = chinese_address(rng, city)
+        phone, _e164 = landline_number(rng, city) if rng.random() < 0.8 else mobile_number(rng)
+        domain = company_domain(brand, word)
+        revenue = Decimal(rng.choice((50, 120, 300, 800, 2000, 5000, 20000, 80000, 500000)))
+        revenue = (revenue * Decimal(rng.randint(80, 125)) * 100).quantize(Decimal("1000"))
+        return Account(
+            name=name,
+            industry=industry,
+            phone=phone,
+            email=(
+                f"{rng.choice(('info', 'sales', 'contact', 'service', 'hr'))}@{domain}"
+                if rng.random() < 0.85
+                else ""
+            ),
+            website=f"https://www.{domain}" if rng.random() < 0.7 else "",
+            country="中国",
+            province=city.province,
+            city=city.city,
+            address=address,
+            postal_code=postal,
+            annual_revenue=revenue,
+            currency="CNY",
+            employees=rng.choice((12, 35, 80, 150, 300, 600, 1200, 5000)) + rng.randint(0, 9),
+            description=rng.choice(
+                (
+                    "",
+                    "",
+                    "年度框架协议客户。",
+                    "关注数字化转型，预算充足。",
+                    "通过行业展会认识，决策链较长。",
+                    "老客户推荐。",
+                )
+            ),
+        )
+
+    def english_account(self, industry: str | None) -> Account:
+        rng = self.rng
+        industries = [item for item in ENGLISH_INDUSTRIES if industry in (None, item[1])]
+        place = rng.choice(ENGLISH_PLACES)
+
+        def make():
+            word, value = rng.choice(industries or ENGLISH_INDUSTRIES)
+            brand = rng.choice(ENGLISH_BRANDS)
+            return f"{brand} {word} {rng.choice(place.legal_forms)}", brand, value
+
+        name, brand, industry = self.unique(make)
+        slug = brand.lower().replace(" ", "")
+        phone = _foreign_phone(rng, place)
+        revenue = Decimal(rng.choice((2, 8, 25, 90, 400))) * Decimal(100000 * rng.randint(8, 12))
+        return Account(
+            name=name,
+            industry=industry,
+            phone=phone,
+            email=f"{rng.choice(('info', 'sales', 'hello'))}@{slug}.com",
+            website=f"https://www.{slug}.com",
+            country=place.name,
+            province=place.province,
+            city=place.city,
+            address=rng.choice(place.addresses),
+            annual_revenue=revenue.quantize(Decimal("1000")),
+            currency=place.currency,
+            employees=rng.choice((20, 60, 250, 1500)) + rng.randint(0, 9),
+        )
+
+    def individual_account(self) -> Account:
+        rng = self.rng
+        surname, given, _gender = chinese_name(rng)
+        city = rng.choice(CITIES)
+        address, postal = chinese_address(rng, city)
+        phone, _e164 = mobile_number(rng)
+        name = f"{surname}{given}"
+        self.names.add(name)
+        return Account(
+            name=name,
+            kind=AccountKind.INDIVIDUAL,
+            phone=phone,
+            email=f"{latin_name(surname, given)}{rng.randint(1, 99)}@"
+            f"{rng.choice(PERSONAL_MAIL_DOMAINS)}",
+            country="中国",
+            province=city.province,
+            city=city.city,
+            address=address,
+            postal_code=postal,
+            currency="CNY",
+        )
+
+    def make_accounts(self, count: int, english: int, individuals: int) -> None:
+        """Create the accounts; the first ones cover every type, industry and source."""
+        industries = list(Industry.values)
+        types = list(AccountType.values)
+        sources = list(Source.values)
+        for index in range(count):
+            industry = industries[index] if index < len(industries) else None
+            if index >= count - individuals:
+                account = self.individual_account()
+            elif index % max(count // english, 1) == 3 and industry != "government":
+                account = self.english_account(industry)
+            else:
+                account = self.chinese_account(index, industry)
+            account.account_type = (
+                types[index % len(types)] if index < 24 else self.pick(ACCOUNT_TYPE_WEIGHTS)
+            )
+            account.grade = self.pick(GRADE_WEIGHTS)
+            account.source = (
+                sources[index % len(sources)] if index < 24 else self.rng.choice([*sources, ""])
+            )
+            self.fill_account_custom(account)
+            self.save_account(account)
+
+    def fill_account_custom(self, account: Account) -> None:
+        rng = self.rng
+        custom = {}
+        if (
+            account.account_type in (AccountType.CUSTOMER, AccountType.RESELLER)
+            or rng.random() < 0.2
+        ):
+            custom["credit_limit"] = str(Decimal(rng.choice((5, 10, 20, 50, 100, 300))) * 10000)
+            custom["payment_terms"] = rng.choice(PAYMENT_TERMS)["value"]
+        custom["key_account"] = account.grade == Grade.VIP or rng.random() < 0.05
+        account.custom = custom
+
+    def save_account(self, account: Account) -> None:
+        owner = self.owner()
+        account.owner = owner
+        account.created_by = owner
+        account.updated_by = owner
+        account.number = sequence_next(key="C", prefix="C")
+        account.save()
+        account.created_at, account.updated_at = self.moment()
+        self.accounts.append(account)
+
+    # -- contacts -----------------------------------------------------------------------
+
+    def make_contacts(self) -> None:
+        """Create one to three contacts per company account (about two on average)."""
+        forced_surnames = iter(("单", "曾", "解", "区", "单", "曾", "解"))
+        for account in self.accounts:
+            if account.kind == AccountKind.INDIVIDUAL:
+                continue
+            english = not search.has_chinese(account.name)
+            for position in range(self.rng.choice((1, 2, 2, 2, 3, 3))):
+                surname = next(forced_surnames, None)
+                contact = (
+                    self.english_contact(account)
+                    if english
+                    else self.chinese_contact(account, surname)
+                )
+                contact.is_primary = position == 0
+                contact.owner = contact.created_by = contact.updated_by = account.owner
+                contact.save()
+                span = max(int((self.now - account.created_at).total_seconds()), 1)
+                contact.created_at = account.created_at + datetime.timedelta(
+                    seconds=self.rng.randrange(min(span, 86400 * 30))
+                )
+                contact.updated_at = max(contact.created_at, account.updated_at)
+                self.contacts.append(contact)
+
+    def _title(self, titles) -> tuple[str, str, str]:
+        return self.rng.choice(titles)
+
+    def chinese_contact(self, account: Account, surname: str | None) -> Contact:
+        rng = self.rng
+        surname, given, gender = chinese_name(rng, surname)
+        title, role, department = self._title(CHINESE_TITLES)
+        latin = latin_name(surname, given)
+        domain = account.email.split("@")[1] if "@" in account.email else ""
+        if domain and rng.random() < 0.7:
+            email = f"{latin}@{domain}"
+        elif rng.random() < 0.6:
+            email = f"{latin}{rng.randint(1970, 1999)}@{rng.choice(PERSONAL_MAIL_DOMAINS)}"
+        else:
+            email = ""
+        mobile = mobile_number(rng)[0] if rng.random() < 0.92 else ""
+        phone = account.phone if rng.random() < 0.3 else ""
+        return Contact(
+            account=account,
+            name=f"{surname}{given}",
+            title=title,
+            department=department,
+            role=role,
+            gender=gender if rng.random() < 0.9 else "",
+            birthday=_birthday(rng) if rng.random() < 0.7 else None,
+            mobile=mobile,
+            phone=phone,
+            email=email,
+            wechat=_wechat(rng, latin) if rng.random() < 0.65 else "",
+            preferences=rng.choice(("", "", "喜欢微信沟通", "上午不方便接电话", "偏好邮件")),
+            custom={"hobby": rng.choice(HOBBIES)} if rng.random() < 0.4 else {},
+        )
+
+    def english_contact(self, account: Account) -> Contact:
+        rng = self.rng
+        first, last = rng.choice(ENGLISH_FIRST), rng.choice(ENGLISH_LAST)
+        title, role, department = self._title(ENGLISH_TITLES)
+        domain = account.email.split("@")[1]
+        place = next(p for p in ENGLISH_PLACES if p.name == account.country)
+        return Contact(
+            account=account,
+            name=f"{first} {last}",
+            title=title,
+            department=department,
+            role=role,
+            birthday=_birthday(rng) if rng.random() < 0.4 else None,
+            mobile=_foreign_phone(rng, place),
+            email=f"{first.lower()}.{last.lower()}@{domain}",
+            wechat=f"{first.lower()}_{last.lower()}" if rng.random() < 0.3 else "",
+            custom={"hobby": rng.choice(ENGLISH_HOBBIES)} if rng.random() < 0.4 else {},
+        )
+
+    # -- everything after the rows ------------------------------------------------------
+
+    def finish(self) -> None:
+        """Backdate the records, write their history and search keys."""
+        Account.objects.bulk_update(self.accounts, ["created_at", "updated_at"], batch_size=500)
+        Contact.objects.bulk_update(self.contacts, ["created_at", "updated_at"], batch_size=500)
+        tokens = []
+        for entity_name, records in (("account", self.accounts), ("contact", self.contacts)):
+            for record in records:
+                self.write_history(entity_name, record)
+                tokens.extend(_search_tokens(entity_name, record))
+        SearchToken.objects.bulk_create(tokens, batch_size=2000)
+
+    def write_history(self, entity_name: str, record) -> None:
+        after = audit.snapshot(record)
+        changes = {
+            key: [None, value] for key, value in after.items() if value not in (None, "", [])
+        }
+        entry = audit.record(
+            actor=record.created_by,
+            entity=entity_name,
+            instance=record,
+            action=AuditAction.CREATE,
+            changes=changes,
+        )
+        entry.at = record.created_at
+        self.audit_entries.append(entry)
+
+    def share(self) -> int:
+        """Share key accounts with the key-account team and a few with the channel team."""
+        shares = []
+        for account in self.accounts:
+            team = None
+            if account.custom.get("key_account"):
+                team, access = self.org.teams["大客户攻坚组"], ShareAccess.EDIT
+            elif account.province in ("浙江省", "江苏省", "上海市") and self.rng.random() < 0.15:
+                team, access = self.org.teams["华东渠道组"], ShareAccess.READ
+            if team is None:
+                continue
+            shares.append(
+                Share(
+                    entity="account",
+                    object_id=account.pk,
+                    team=team,
+                    access=access,
+                    created_by=account.owner,
+                )
+            )
+            entry = audit.record(
+                actor=account.owner,
+                entity="account",
+                instance=account,
+                action=AuditAction.SHARE,
+                changes={"shared_with": [None, team.name], "access": [None, access]},
+            )
+            entry.at = account.updated_at
+            self.audit_entries.append(entry)
+        Share.objects.bulk_create(shares)
+        AuditEntry.objects.bulk_update(self.audit_entries, ["at"], batch_size=500)
+        return len(shares)
+
+
+def _search_tokens(entity_name: str, record) -> list[SearchToken]:
+    from guanxi.core import registry
+
+    keys = registry.get(entity_name).search_keys(record)
+    return [
+        SearchToken(entity=entity_name, object_id=record.pk, token=key)
+        for key in search.clean_keys(keys)
+    ]
+
+
+def _birthday(rng: random.Random) -> datetime.date:
+    return datetime.date(1962, 1, 1) + datetime.timedelta(days=rng.randrange(365 * 36))
+
+
+def _wechat(rng: random.Random, latin: str) -> str:
+    if rng.random() < 0.5:
+        return f"wxid_{rng.randrange(36**10):010x}"
+    return f"{latin}_{rng.randint(1, 9999)}"
+
+
+def _foreign_phone(rng: random.Random, place: Country) -> str:
+    """Return a phone number of the place that passes validation (some ranges are unassigned)."""
+    for _attempt in range(50):
+        number = _foreign_phone_draw(rng, place)
+        if normalize_phone(number):
+            return number
+    raise CommandError(f"No valid demo phone number for {place.name}.")
+
+
+def _foreign_phone_draw(rng: random.Random, place: Country) -> str:
+    if place.calling_code == "86":
+        return landline_number(rng, CITIES[1])[0]
+    if place.calling_code == "852":
+        return f"+852 {rng.choice('23')}{rng.randrange(1000):03d} {rng.randrange(10000):04d}"
+    if place.calling_code == "65":
+        return f"+65 6{rng.randrange(1000):03d} {rng.randrange(10000):04d}"
+    if place.calling_code == "1":
+        return f"+1 (415) 555-01{rng.randrange(100):02d}"
+    if place.calling_code == "44":
+        return f"+44 20 7946 0{rng.randrange(1000):03d}"
+    return f"+49 40 {rng.randrange(1000000, 9999999)}"
+
+
+# ---------------------------------------------------------------------------------------
+# Reset and the command
+# ---------------------------------------------------------------------------------------
+
+
+def demo_users():
+    return User.objects.filter(**{f"preferences__{DEMO_MARK}": True})
+
+
+@transaction.atomic
+def delete_demo() -> None:
+    """Remove what an earlier demo run created: its users, their records and the org tree."""
+    users = list(demo_users().values_list("pk", flat=True))
+    for entity_name, model in (("contact", Contact), ("account", Account)):
+        records = model.objects.filter(created_by__in=users)
+        if entity_name == "contact":
+            records = model.objects.filter(account__created_by__in=users) | records
+        ids = list(records.values_list("pk", flat=True))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            SearchToken.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            Share.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            AuditEntry.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            model.objects.filter(pk__in=chunk).delete()
+    Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
+    Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
+    User.objects.filter(pk__in=users).delete()
+    for root in Department.objects.filter(name=COMPANY_NAME, parent=None):
+        tree = Department.objects.filter(path__startswith=root.path)
+        # Children first: a department protects its parent from deletion.
+        for department in sorted(tree, key=lambda d: d.path.count("/"), reverse=True):
+            department.delete()
+
+
+class Command(BaseCommand):
+    help = "Create realistic bilingual demo data (华信科技 / Huaxin Technology)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="Delete the demo data first.")
+        parser.add_argument("--seed", type=int, default=2024, help="Random seed.")
+        parser.add_argument("--accounts", type=int, default=200, help="How many customers.")
+        parser.add_argument(
+            "--admin-password", default="", help="Password of user admin (default: random)."
+        )
+
+    def handle(self, *args, reset, seed, accounts, admin_password, **options):
+        if demo_users().exists() and not reset:
+            self.stdout.write("The demo data already exists; use --reset to create it again.")
+            self.print_login(admin_password and self.ensure_admin(admin_password))
+            return
+        if accounts < 30:
+            raise CommandError("Use at least 30 accounts, so every type and industry appears.")
+        try:
+            with transaction.atomic():
+                if reset:
+                    delete_demo()
+                data = self.create(random.Random(seed), accounts)
+                password = self.ensure_admin(admin_password)
+        except ProtectedError as error:
+            raise CommandError(
+                f"The demo data is still used by other records and was left as it is: {error}"
+            ) from error
+        self.report(data)
+        self.print_login(password)
+
+    def print_login(self, password: str) -> None:
+        """Print the admin login; a generated password is kept beside the data to print again.
+
+        The file is readable by its owner only; change the password (and delete the file)
+        before the install holds real customers.
+        """
+        password_file = settings.DATA_DIR / "admin-password.txt"
+        if password:
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        elif password_file.exists():
+            password = password_file.read_text().strip()
+        if password:
+            self.stdout.write(f"Admin login: admin / {password}")
+        else:
+            self.stdout.write("Admin login: admin (the user existed; its password is unchanged)")
+
+    def create(self, rng: random.Random, count: int) -> DemoData:
+        organisation = create_organisation()
+        ensure_custom_fields()
+        data = DemoData(rng, organisation, timezone.now().replace(microsecond=0))
+        data.make_accounts(count, english=max(count * 3 // 20, 1), individuals=max(count // 40, 1))
+        data.make_contacts()
+        data.finish()
+        data.shares = data.share()
+        return data
+
+    def ensure_admin(self, password: str) -> str:
+        """Create the superuser `admin` (or set its password when one is given)."""
+        admin = User.objects.filter(username="admin").first()
+        if admin is not None and not password:
+            return ""
+        password = password or secrets.token_urlsafe(12)
+        if admin is None:
+            admin = User(
+                username="admin",
+                display_name="系统管理员",
+                email="admin@huaxin-tech.com",
+                language="zh-hans",
+                preferences={DEMO_MARK: True},
+            )
+        admin.is_superuser = admin.is_staff = admin.is_active = True
+        admin.set_password(password)
+        admin.save()
+        return password
+
+    def report(self, data: DemoData) -> None:
+        self.stdout.write(
+            f"Created {COMPANY_NAME} / Huaxin Technology: {len(DEPARTMENTS)} departments, "
+            f"{len(TEAMS)} teams, {len(ROLES)} roles, {len(DEMO_USERS)} users, "
+            f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
+            f"{data.shares} shares."
+        )
+        self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
+        for spec in DEMO_USERS:
+            self.stdout.write(
+                f"  {spec.username:<14} {spec.display_name:<14} {', '.join(spec.roles)}"
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,9 +21,31 @@ from guanxi.core.phones import normalize_phone
 FORM_PREFIX = "custom_"
 
 
+_request_memo: ContextVar[dict | None] = ContextVar("custom_field_memo", default=None)
+
+
 def definitions(entity: str) -> list[CustomField]:
-    """Return the custom field definitions of an entity in display order."""
-    return list(CustomField.objects.filter(entity=entity).order_by("position", "id"))
+    """Return the custom field definitions of an entity in display order.
+
+    Within a web request they are read once (see `memo_for_request`); elsewhere, every
+    call reads them, so a long job sees a definition added while it runs.
+    """
+    memo = _request_memo.get()
+    if memo is not None and entity in memo:
+        return memo[entity]
+    found = list(CustomField.objects.filter(entity=entity).order_by("position", "id"))
+    if memo is not None:
+        memo[entity] = found
+    return found
+
+
+def memo_for_request():
+    """Start a fresh per-request memo of definitions; return the token to reset it."""
+    return _request_memo.set({})
+
+
+def memo_end(token) -> None:
+    _request_memo.reset(token)
 
 
 def form_field(definition: CustomField, *, user_choices=None) -> forms.Field:

@@ -5,9 +5,14 @@ import zoneinfo
 from django.conf import settings
 from django.utils import timezone, translation
 
+from guanxi.core import customfields
+
 
 class HtmxMiddleware:
-    """Tell whether a request comes from HTMX and which element it targets."""
+    """Tell whether a request comes from HTMX and which element it targets.
+
+    It also scopes the memo of custom field definitions to the request.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,7 +20,11 @@ class HtmxMiddleware:
     def __call__(self, request):
         request.htmx = request.headers.get("HX-Request") == "true"
         request.htmx_target = request.headers.get("HX-Target", "") if request.htmx else ""
-        return self.get_response(request)
+        token = customfields.memo_for_request()
+        try:
+            return self.get_response(request)
+        finally:
+            customfields.memo_end(token)
 
 
 class UserPreferencesMiddleware:

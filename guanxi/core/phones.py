@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from django.conf import settings
 
@@ -44,6 +46,7 @@ def phone_search_keys(e164: str) -> list[str]:
     return keys
 
 
+@lru_cache(maxsize=20000)
 def format_phone(e164: str) -> str:
     """Return a phone number for display: national format at home, international abroad."""
     if not e164:

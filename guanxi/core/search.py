@@ -310,8 +310,12 @@ def candidate_ids(entity_name: str, query: str, limit: int) -> list[int]:
     A one-character prefix such as 张 matches a hundred thousand keys at a million records;
     global search looks at the first `limit` of them, then applies the user's scope.
     """
-    ids = matching_ids(entity_name, query).values_list("object_id", flat=True)[:limit]
-    return list(dict.fromkeys(ids))
+    found: list[int] = []
+    # One query per key: SQLite does not use the index for an OR of ranges.
+    for key in query_keys(query):
+        rows = SearchToken.objects.filter(prefix_q([key]), entity=entity_name)
+        found.extend(rows.values_list("object_id", flat=True)[:limit])
+    return list(dict.fromkeys(found))[:limit]
 
 
 @dataclass

@@ -13,11 +13,18 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanxi.core import customfields
 from guanxi.core.registry import Entity
 
 CUSTOM_PREFIX = "custom."
+
+# History keys that are not model fields, written by the generic services for any entity.
+HISTORY_LABELS = {
+    "shared_with": gettext_lazy("Shared with"),
+    "access": gettext_lazy("Access"),
+}
 
 
 @cache
@@ -77,7 +84,7 @@ def field_label(entity: Entity, key: str, definitions=None) -> str:
     try:
         return capfirst(str(entity.model._meta.get_field(key).verbose_name))
     except FieldDoesNotExist:
-        return key
+        return str(HISTORY_LABELS.get(key) or entity.history_labels.get(key) or key)
 
 
 def history_value(entity: Entity, key: str, value: Any, definitions=None) -> str:
@@ -94,6 +101,8 @@ def history_value(entity: Entity, key: str, value: Any, definitions=None) -> str
     try:
         model_field = entity.model._meta.get_field(key)
     except FieldDoesNotExist:
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
         return str(value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))

@@ -72,6 +72,8 @@ class Entity:
     menu_order: int = 100
     factory: str = ""
     number_sequence: str = ""
+    # Labels of change-history keys that are not model fields, e.g. links to other records.
+    history_labels: dict[str, str | Promise] = field(default_factory=dict)
 
     @property
     def verbose_name(self) -> str:

@@ -8,7 +8,7 @@ from guanxi.core.phones import format_phone
 from guanxi.core.registry import Column, Entity, Filter, Tab
 from guanxi.customers.choices import AccountType, ContactRole, Grade, Industry, Source
 from guanxi.customers.forms import AccountForm, ContactForm
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Account, AccountContact, Contact
 
 
 def account_search_keys(account: Account):
@@ -31,7 +31,31 @@ def account_contacts(account, user):
         .select_related("owner")
         .order_by("-is_primary", "name")[:200]
     )
-    return {"contacts": contacts}
+    linked = (
+        AccountContact.objects.filter(
+            account=account,
+            contact__in=Contact.objects.visible_to(user, "view").values("pk"),
+        )
+        .select_related("contact__owner", "contact__account")
+        .order_by("contact__name")[:200]
+    )
+    return {"contacts": contacts, "linked_contacts": linked}
+
+
+def contact_accounts(contact, user):
+    links = list(
+        contact.account_links.filter(
+            account__in=Account.objects.visible_to(user, "view").values("pk")
+        ).select_related("account")
+    )
+    total = contact.account_links.count()
+    return {
+        "links": links,
+        "hidden_links": total - len(links),
+        "main_account_visible": Account.objects.visible_to(user, "view")
+        .filter(pk=contact.account_id)
+        .exists(),
+    }
 
 
 ACCOUNT = registry.register(
@@ -259,6 +283,15 @@ CONTACT = registry.register(
             "preferences",
             "notes",
         ],
+        tabs=[
+            Tab(
+                "accounts",
+                _("Customers"),
+                "customers/partials/contact_accounts.html",
+                contact_accounts,
+            ),
+        ],
+        history_labels={"further_accounts": _("Further customers")},
         factory="guanxi.customers.tests.factories.ContactFactory",
     )
 )

@@ -2,9 +2,14 @@
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from guanxi.core.choices import Action
 from guanxi.core.forms import EntityForm
+from guanxi.core.models import User
 from guanxi.core.phones import normalize_phone
+from guanxi.core.widgets import AutocompleteSelect
+from guanxi.customers.choices import ContactRole
 from guanxi.customers.models import Account, Contact
 
 
@@ -95,3 +100,20 @@ class ContactForm(EntityForm):
 
     def clean_phone(self):
         return clean_phone_value(self.cleaned_data.get("phone", ""))
+
+
+class ContactAccountLinkForm(forms.Form):
+    """Link a contact to a further customer, choosing among the customers the user may see."""
+
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), label=_lazy("Customer"))
+    role = forms.ChoiceField(
+        choices=[("", "---------"), *ContactRole.choices], required=False, label=_lazy("Role")
+    )
+    title = forms.CharField(max_length=100, required=False, label=_lazy("Job title"))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["account"]
+        field.queryset = Account.objects.visible_to(user, Action.VIEW)
+        field.widget = AutocompleteSelect(entity="account")
+        field.widget.choices = field.choices

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.models import OwnedModel
+from guanxi.core.models import BaseModel, OwnedModel
 from guanxi.core.money import AmountField, CurrencyField
 from guanxi.core.phones import normalize_phone
 from guanxi.customers.choices import (
@@ -127,3 +127,40 @@ class Contact(OwnedModel):
         self.mobile_e164 = normalize_phone(self.mobile)
         self.phone_e164 = normalize_phone(self.phone)
         super().save(*args, **kwargs)
+
+
+class AccountContact(BaseModel):
+    """Link a contact to a further account, with the role they play there.
+
+    A contact's main account is `Contact.account`; a consultant, a group buyer or a
+    board member who also matters at other accounts gets one link per further account.
+    """
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="contact_links",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        related_name="account_links",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=ContactRole.choices, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("further customer of a contact")
+        verbose_name_plural = _("further customers of contacts")
+        ordering = ["account__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "contact"], name="account_contact_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["contact", "account"], name="account_contact_contact_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} @ {self.account}"

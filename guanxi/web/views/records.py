@@ -215,9 +215,7 @@ def _history_rows(entity: Entity, record, definitions) -> list[dict]:
     for entry in audit.history(entity.name, record.pk)[:200]:
         changes = [
             {
-                "field": display.field_label(entity, key, definitions)
-                if key not in ("shared_with", "access")
-                else (_("Shared with") if key == "shared_with" else _("Access")),
+                "field": display.field_label(entity, key, definitions),
                 "before": display.history_value(entity, key, values[0], definitions),
                 "after": display.history_value(entity, key, values[1], definitions),
             }

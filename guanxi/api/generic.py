@@ -2,22 +2,23 @@
 
 `GET /<plural>` lists with `q`, filters, `ordering`, `limit`, `offset`; `POST` creates;
 `GET|PATCH|PUT|DELETE /<plural>/{id}` reads, changes, removes; `POST /<plural>/{id}/share`
-shares; `GET /<plural>/{id}/timeline` returns the change history. Every route goes
-through the same data scope as the screens: a record outside it answers 404.
+shares; `GET /<plural>/{id}/timeline` returns the timeline (its changes and linked records).
+Every route goes through the same data scope as the screens: a record outside it answers 404.
 """
 
+import datetime
 from typing import Any
 
 from django.db.models import ProtectedError
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import create_model
 
 from guanxi.api.errors import ApiError, invalid
 from guanxi.api.schemas import in_schema, out_schema, record_out
-from guanxi.core import audit, customfields, display, queries, services
+from guanxi.core import customfields, queries, services, timeline
 from guanxi.core.choices import Action, ShareAccess
 from guanxi.core.models import Team, User
 from guanxi.core.permissions import OutOfScope, require
@@ -49,13 +50,23 @@ class Change(Schema):
     after_display: str
 
 
-class TimelineEntry(Schema):
-    id: int
+class TimelineItemOut(Schema):
+    kind: str
     at: str
+    title: str
+    body: str
     action: str
     actor: int | None
     actor_name: str
+    url: str
     changes: list[Change]
+
+
+class TimelineOut(Schema):
+    items: list[TimelineItemOut]
+    next: str | None = Field(
+        None, description="Pass as `before` to get the next, older page; null on the last page."
+    )
 
 
 def filter_schema(entity: Entity) -> type[Schema]:
@@ -239,35 +250,37 @@ def build_router(entity: Entity) -> Router:
         ]
 
     @router.get(
-        "/{int:pk}/timeline", response=list[TimelineEntry], operation_id=f"{entity.plural}_timeline"
+        "/{int:pk}/timeline", response=TimelineOut, operation_id=f"{entity.plural}_timeline"
     )
-    def timeline(request, pk: int, limit: int = 100):
+    def timeline_page(
+        request,
+        pk: int,
+        kind: list[str] = Query(None),  # noqa: B008 - ninja's way to declare a list param
+        before: datetime.datetime | None = None,
+        limit: int = 25,
+    ):
+        """Return a page of the record's timeline, newest first; `next` continues it."""
         require(request.auth, entity.name, Action.VIEW)
         record = get_record(entity, request.auth, pk)
-        definitions = {d.key: d for d in customfields.definitions(entity.name)}
-        entries = audit.history(entity.name, record.pk)[: max(1, min(limit, MAX_LIMIT))]
-        return [
-            {
-                "id": entry.pk,
-                "at": entry.at.isoformat(),
-                "action": entry.action,
-                "actor": entry.actor_id,
-                "actor_name": str(entry.actor) if entry.actor else "",
-                "changes": [
-                    {
-                        "field": key,
-                        "label": display.field_label(entity, key, definitions),
-                        "before": values[0],
-                        "after": values[1],
-                        "before_display": display.history_value(
-                            entity, key, values[0], definitions
-                        ),
-                        "after_display": display.history_value(entity, key, values[1], definitions),
-                    }
-                    for key, values in entry.changes.items()
-                ],
-            }
-            for entry in entries
-        ]
+        items, next_before = timeline.timeline(
+            entity.name, record, request.auth, kinds=kind or None, before=before, limit=limit
+        )
+        return {
+            "items": [
+                {
+                    "kind": item.kind,
+                    "at": item.at.isoformat(),
+                    "title": str(item.title),
+                    "body": item.body,
+                    "action": item.action,
+                    "actor": item.actor_id,
+                    "actor_name": item.actor_name,
+                    "url": item.url,
+                    "changes": item.changes,
+                }
+                for item in items
+            ],
+            "next": next_before.isoformat() if next_before else None,
+        }
 
     return router

@@ -1,8 +1,9 @@
 """Register accounts and contacts with the generic layer."""
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core import registry, search
+from guanxi.core import registry, search, timeline
 from guanxi.core.money import format_money
 from guanxi.core.phones import format_phone
 from guanxi.core.registry import Column, Entity, Filter, Tab
@@ -294,4 +295,29 @@ CONTACT = registry.register(
         history_labels={"further_accounts": _("Further customers")},
         factory="guanxi.customers.tests.factories.ContactFactory",
     )
+)
+
+
+def _account_contact_changes(account, user, before, limit):
+    contact_ids = Contact.objects.visible_to(user, "view").filter(
+        Q(account=account) | Q(account_links__account=account)
+    )
+    return timeline.change_items(
+        "contact",
+        contact_ids.values("pk"),
+        before,
+        limit,
+        kind="contact",
+        title_of=lambda entry: (
+            _("Contact %(name)s: %(action)s")
+            % {"name": entry.object_repr, "action": entry.get_action_display()}
+        ),
+    )
+
+
+timeline.register(
+    "account",
+    timeline.TimelineSource(
+        kind="contact", label=_("Contacts"), icon="address-book", items=_account_contact_changes
+    ),
 )

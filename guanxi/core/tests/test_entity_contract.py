@@ -296,7 +296,7 @@ def test_api_crud(entity, owner):
     assert invalid.status_code == 400
     assert field in invalid.json()["errors"]
 
-    timeline = api.get(f"/api/v1/{entity.plural}/{item['id']}/timeline").json()
+    timeline = api.get(f"/api/v1/{entity.plural}/{item['id']}/timeline").json()["items"]
     assert [entry["action"] for entry in timeline] == ["update", "create"]
 
     assert api.delete(f"/api/v1/{entity.plural}/{item['id']}").status_code == 204

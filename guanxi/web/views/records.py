@@ -9,10 +9,20 @@ from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanxi.core import audit, customfields, display, queries, registry, search, services
+from guanxi.core import (
+    audit,
+    customfields,
+    display,
+    queries,
+    registry,
+    search,
+    services,
+    timeline,
+)
 from guanxi.core.choices import Action, ShareAccess
 from guanxi.core.models import Share, Team, User
 from guanxi.core.permissions import OutOfScope, can, require
@@ -187,6 +197,7 @@ def record_detail(request, entity_name: str, pk: int):
         "detail_fields": [*entity.detail_fields, *[f"custom.{key}" for key in definitions]],
         "tab": tab_key,
         "tabs": entity.tabs,
+        "has_timeline": timeline.has_sources(entity.name),
         "can_edit": record_allows(entity, request.user, record, Action.EDIT),
         "can_delete": record_allows(entity, request.user, record, Action.DELETE),
     }
@@ -195,6 +206,10 @@ def record_detail(request, entity_name: str, pk: int):
         context["tab_template"] = tab.template
         if tab.context:
             context.update(tab.context(record, request.user))
+    elif tab_key == "timeline" and context["has_timeline"]:
+        context.update(_timeline_context(request, entity, record))
+        if request.htmx_target == "timeline-more":
+            return render(request, "web/partials/timeline_items.html", context)
     elif tab_key == "history":
         context["history"] = _history_rows(entity, record, definitions)
     elif tab_key == "sharing":
@@ -208,6 +223,27 @@ def record_detail(request, entity_name: str, pk: int):
 
 def record_allows(entity: Entity, user, record, action: str) -> bool:
     return entity.model.objects.visible_to(user, action).filter(pk=record.pk).exists()
+
+
+def _timeline_context(request, entity: Entity, record) -> dict:
+    sources = timeline.sources(entity.name)
+    known = {source.kind for source in sources}
+    kinds = [kind for kind in request.GET.getlist("kind") if kind in known]
+    before = parse_datetime(request.GET.get("before", "") or "") or None
+    items, next_before = timeline.timeline(
+        entity.name, record, request.user, kinds=kinds, before=before, limit=25
+    )
+    icons = {source.kind: source.icon for source in sources}
+    labels = {source.kind: source.label for source in sources}
+    return {
+        "timeline_items": [
+            {"item": item, "icon": icons.get(item.kind, "circle"), "label": labels[item.kind]}
+            for item in items
+        ],
+        "timeline_sources": sources,
+        "timeline_kinds": kinds,
+        "timeline_next": next_before.isoformat() if next_before else "",
+    }
 
 
 def _history_rows(entity: Entity, record, definitions) -> list[dict]:

@@ -9,7 +9,7 @@ from django.test import Client
 
 from guanxi.core import search
 from guanxi.core.models import AuditEntry, CustomField, Department, Share, User
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Account, AccountContact, Contact
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,9 @@ def test_demo_builds_a_company_once_and_prints_the_login(capsys, settings, tmp_p
     )
     assert CustomField.objects.filter(entity="account").count() >= 3
     assert Share.objects.count() > 0
+    links = AccountContact.objects.select_related("contact")
+    assert 20 <= links.count() <= 40
+    assert all(link.account_id != link.contact.account_id for link in links)
     assert (
         AuditEntry.objects.filter(action="create").count()
         == Account.objects.count() + Contact.objects.count()

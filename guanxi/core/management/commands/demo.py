@@ -42,8 +42,16 @@ from guanxi.core.models import (
 )
 from guanxi.core.phones import normalize_phone
 from guanxi.core.services import sequence_next
-from guanxi.customers.choices import AccountKind, AccountType, Gender, Grade, Industry, Source
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.choices import (
+    AccountKind,
+    AccountType,
+    ContactRole,
+    Gender,
+    Grade,
+    Industry,
+    Source,
+)
+from guanxi.customers.models import Account, AccountContact, Contact
 
 DEMO_PASSWORD = "guanxi-demo"
 DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
@@ -852,6 +860,32 @@ class DemoData:
             custom={"hobby": rng.choice(ENGLISH_HOBBIES)} if rng.random() < 0.4 else {},
         )
 
+    def link_contacts(self) -> int:
+        """Link about one contact in twelve to a further customer of the same owner.
+
+        Consultants, group buyers and board members matter at more than one customer.
+        """
+        by_owner: dict[int, list[Account]] = {}
+        for account in self.accounts:
+            if account.kind == AccountKind.COMPANY:
+                by_owner.setdefault(account.owner_id, []).append(account)
+        links = []
+        for contact in self.contacts[::12]:
+            choices = [a for a in by_owner.get(contact.owner_id, []) if a.pk != contact.account_id]
+            if choices:
+                links.append(
+                    AccountContact(
+                        account=self.rng.choice(choices),
+                        contact=contact,
+                        role=self.rng.choice([ContactRole.INFLUENCER, ContactRole.TECHNICAL]),
+                        title=self.rng.choice(["顾问", "技术顾问", "董事", "Advisor"]),
+                        created_by=contact.owner,
+                        updated_by=contact.owner,
+                    )
+                )
+        AccountContact.objects.bulk_create(links)
+        return len(links)
+
     # -- everything after the rows ------------------------------------------------------
 
     def finish(self) -> None:
@@ -1045,6 +1079,7 @@ class Command(BaseCommand):
         data = DemoData(rng, organisation, timezone.now().replace(microsecond=0))
         data.make_accounts(count, english=max(count * 3 // 20, 1), individuals=max(count // 40, 1))
         data.make_contacts()
+        data.link_contacts()
         data.finish()
         data.shares = data.share()
         return data

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from guanxi.core.tests.factories import UserFactory
 
@@ -31,3 +32,11 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Start every test in English: a request or test that switched language must not leak."""
+    translation.activate("en")
+    yield
+    translation.activate("en")

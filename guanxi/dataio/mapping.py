@@ -56,6 +56,8 @@ SYNONYMS = {
     "phone": ["电话号码", "座机", "联系电话", "固定电话", "telephone", "tel"],
     "email": ["邮箱", "电子邮件", "电子邮箱", "e-mail", "mail"],
     "address": ["地址", "详细地址", "通讯地址"],
+    "province": ["省份", "省", "所在省份", "state"],
+    "city": ["所在城市", "城市名称"],
     "title": ["职务", "职位", "title"],
     "owner": ["销售负责人", "业务员", "销售"],
 }
@@ -250,7 +252,9 @@ class Converter:
         return options
 
     def choice(self, key: str, options, text: str) -> str:
-        found = self.choice_map(key, options).get(search.normalize(text))
+        if key not in self.choice_maps:
+            self.choice_map(key, options() if callable(options) else options)
+        found = self.choice_maps[key].get(search.normalize(text))
         if found is None:
             raise CellError(_("%(value)s is not one of the choices.") % {"value": text})
         return found
@@ -292,7 +296,7 @@ class Converter:
         if model_field is None:
             return text
         if model_field.choices:
-            return self.choice(name, self.model_choices(model_field), text)
+            return self.choice(name, lambda: self.model_choices(model_field), text)
         if isinstance(model_field, models.ForeignKey):
             return self.related_id(model_field, text)
         if isinstance(model_field, models.BooleanField):

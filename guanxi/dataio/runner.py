@@ -10,9 +10,11 @@ transaction; "skip wrong rows" commits each batch and reports the wrong ones.
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import F
@@ -31,6 +33,8 @@ from guanxi.dataio.models import ImportRow, ImportRun
 
 BATCH_SIZE = 1000
 KEPT_ERRORS = 100
+# The same number is normalised by the form, the duplicate keys and the derived column.
+_normalized_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
 
 
 @dataclass
@@ -41,7 +45,8 @@ class Outcome:
     cells: list[str]
     action: str = "create"  # create, update, skip, error
     errors: dict[str, list[str]] = field(default_factory=dict)
-    form: Any = None
+    form: Any = None  # kept only when the form has many-to-many fields to save
+    instance: Any = None
     match: Any = None
     note: str = ""
 
@@ -64,13 +69,62 @@ def _file_keys(entity: Entity, values: dict[str, Any]) -> list[str]:
         core = search.strip_company_name(name) if entity.name == "account" else ""
         keys.append("n:" + (core or search.normalize(name)))
     for key in ("phone", "mobile"):
-        phone = normalize_phone(values.get(key) or "") if isinstance(values.get(key), str) else ""
+        raw = values.get(key)
+        phone = _normalized_phone(raw) if isinstance(raw, str) and raw else ""
         if phone:
             keys.append("p:" + phone)
     email = values.get("email")
     if isinstance(email, str) and email.strip():
         keys.append("e:" + email.strip().lower())
     return keys
+
+
+class RowForm:
+    """Validate new rows with one instance of the entity's form, rebound for each row.
+
+    Building a ModelForm deep-copies every field (and its queryset): reused, the same
+    rules run at a fraction of the cost. The owner field is dropped when no column maps
+    to it (the importer then owns the record, as on the screen), and users are looked
+    up once each rather than once per row.
+    """
+
+    def __init__(self, entity: Entity, user: User, mapping_targets: list[str]):
+        self.entity = entity
+        self.form = entity.form_class(data={}, user=user)
+        if "owner" in self.form.fields and "owner" not in mapping_targets:
+            del self.form.fields["owner"]
+        for field_object in self.form.fields.values():
+            queryset = getattr(field_object, "queryset", None)
+            if queryset is not None and queryset.model is User:
+                field_object.to_python = _memoised(field_object.to_python)
+
+    def bind(self, data: dict):
+        form = self.form
+        form.data = data
+        form.is_bound = True
+        form._errors = None
+        form._bound_fields_cache = {}
+        form.instance = self.entity.model()
+        if hasattr(form, "cleaned_data"):
+            del form.cleaned_data
+        form.is_valid()
+        return form
+
+    def detach(self):
+        """Return the validated instance and cleaned data, keeping them from the next row."""
+        return self.form.instance, dict(self.form.cleaned_data)
+
+
+def _memoised(function):
+    found: dict[Any, Any] = {}
+
+    def wrapper(value):
+        key = str(value)
+        if key not in found:
+            found[key] = function(value)
+        return found[key]
+
+    return wrapper
 
 
 class Importer:
@@ -86,6 +140,11 @@ class Importer:
         self.definitions = list(self.converter.definitions.values())
         self.check_duplicates = run.duplicate_action != DuplicateAction.CREATE
         self.may_assign = can(self.user, self.entity.name, Action.ASSIGN)
+        has_many = any(
+            isinstance(field_object, forms.ModelMultipleChoiceField)
+            for field_object in self.entity.form_class.base_fields.values()
+        )
+        self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
         self.pending: list[Outcome] = []
         self.pending_keys: dict[str, int] = {}
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
@@ -96,12 +155,17 @@ class Importer:
         """Return what would happen to a row, without writing."""
         outcome = Outcome(number, cells)
         data, errors = self.converter.form_data(cells, self.defaults)
-        form = self.entity.form_class(data, user=self.user)
+        if self.row_form is not None:
+            form = self.row_form.bind(data)
+        else:
+            form = self.entity.form_class(data, user=self.user)
+            outcome.form = form
         if not form.is_valid() or errors:
             outcome.action = "error"
             outcome.errors = {**mapping.form_errors(form, self.labels), **errors}
+            outcome.form = None
             return outcome
-        outcome.form = form
+        outcome.instance = form.instance
         if self.check_duplicates:
             self._check_duplicates(outcome, form.cleaned_data)
         return outcome
@@ -190,11 +254,11 @@ class Importer:
             return
         outcomes, self.pending, self.pending_keys = self.pending, [], {}
         with transaction.atomic():
-            instances = [self._prepared(outcome.form) for outcome in outcomes]
+            instances = [self._prepared(outcome.instance) for outcome in outcomes]
             self._number(instances)
             self.entity.model.objects.bulk_create(instances, batch_size=500)
-            if self.entity.model._meta.many_to_many:
-                for outcome in outcomes:
+            for outcome in outcomes:
+                if outcome.form is not None:
                     outcome.form.save_m2m()
             self._ensure_in_scope(instances)
             self._write_history(instances)
@@ -213,8 +277,7 @@ class Importer:
             batch_size=1000,
         )
 
-    def _prepared(self, form) -> models.Model:
-        instance = form.instance
+    def _prepared(self, instance: models.Model) -> models.Model:
         instance.created_by = self.user
         instance.updated_by = self.user
         if hasattr(instance, "owner_id") and instance.owner_id is None:
@@ -223,7 +286,7 @@ class Importer:
         for model_field in instance._meta.concrete_fields:
             if model_field.name.endswith("_e164"):
                 source = model_field.name[: -len("_e164")]
-                setattr(instance, model_field.attname, normalize_phone(getattr(instance, source)))
+                setattr(instance, model_field.attname, _normalized_phone(getattr(instance, source)))
         return instance
 
     def _number(self, instances: list[models.Model]) -> None:
@@ -274,10 +337,11 @@ class Importer:
                 )
         AuditEntry.objects.bulk_create(entries, batch_size=1000)
         SearchToken.objects.bulk_create(tokens, batch_size=2000)
+        # One event per batch; the import's rows name the records.
         events.emit(
             f"{self.entity.name}.imported",
             entity=self.entity.name,
-            ids=[instance.pk for instance in instances],
+            count=len(instances),
             actor_id=self.user.pk,
             import_id=self.run.pk,
         )

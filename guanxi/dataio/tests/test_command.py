@@ -16,10 +16,16 @@ def test_command_imports_a_file_with_a_given_mapping(tmp_path, capsys):
     admin = UserFactory(username="boss", is_superuser=True)
     path = tmp_path / "legacy.csv"
     path.write_bytes(
-        csv_bytes([["公司", "所在城市"], ["云帆科技", "杭州"], ["明德教育", "北京"]], encoding="gbk")
+        csv_bytes(
+            [["公司", "所在城市"], ["云帆科技", "杭州"], ["明德教育", "北京"]], encoding="gbk"
+        )
     )
     call_command(
-        "import", "account", str(path), "--mapping", json.dumps({"公司": "name", "所在城市": "city"})
+        "import",
+        "account",
+        str(path),
+        "--mapping",
+        json.dumps({"公司": "name", "所在城市": "city"}),
     )
     output = capsys.readouterr().out
     assert "2 created" in output or "新建 2 条" in output

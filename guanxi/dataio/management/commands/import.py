@@ -86,10 +86,7 @@ class Command(BaseCommand):
         except services.ImportProblem as problem:
             details = "; ".join(m for messages in problem.errors.values() for m in messages)
             raise CommandError(f"{problem.message} {details}".strip()) from None
-        labels = {
-            target.key: target.label
-            for target in mapping.targets(registry.get(run.entity))
-        }
+        labels = {target.key: target.label for target in mapping.targets(registry.get(run.entity))}
         for header, target in zip(run.header, run.mapping, strict=False):
             self.stdout.write(f"  {header} → {labels.get(target, '—') if target else '—'}")
         run.status = ImportStatus.QUEUED

@@ -10,6 +10,7 @@ from django.test import Client
 from guanxi.core import search
 from guanxi.core.models import AuditEntry, CustomField, Department, Share, User
 from guanxi.customers.models import Account, Contact
+from guanxi.dataio.models import ImportRun
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,12 @@ def test_demo_builds_a_company_once_and_prints_the_login(capsys, settings, tmp_p
     )
     assert CustomField.objects.filter(entity="account").count() >= 3
     assert Share.objects.count() > 0
+    demo_import = ImportRun.objects.get()
+    assert (demo_import.entity, demo_import.created_count, demo_import.failed_count) == (
+        "contact",
+        5,
+        1,
+    )
     assert (
         AuditEntry.objects.filter(action="create").count()
         == Account.objects.count() + Contact.objects.count()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +25,12 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit, customfields, dedupe, events, registry, search, services
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.models import AuditEntry, SearchToken, Sequence, User
-from guanxi.core.permissions import OutOfScope, can, scope_filter
+from guanxi.core.permissions import OutOfScope, can, scope_q
 from guanxi.core.phones import normalize_phone
 from guanxi.core.registry import Entity
 from guanxi.dataio import files, mapping
 from guanxi.dataio.choices import DuplicateAction, ErrorMode, ImportStatus, RowAction
+from guanxi.dataio.lookups import LookupPool
 from guanxi.dataio.models import ImportRow, ImportRun
 
 BATCH_SIZE = 1000
@@ -47,6 +49,7 @@ class Outcome:
     errors: dict[str, list[str]] = field(default_factory=dict)
     form: Any = None  # kept only when the form has many-to-many fields to save
     instance: Any = None
+    values: dict[str, Any] = field(default_factory=dict)
     match: Any = None
     note: str = ""
 
@@ -138,7 +141,7 @@ class Importer:
         self.defaults = mapping.form_defaults(self.entity)
         self.labels = {t.key: t.label for t in mapping.targets(self.entity)}
         self.definitions = list(self.converter.definitions.values())
-        self.check_duplicates = run.duplicate_action != DuplicateAction.CREATE
+        self.check_duplicates_on = run.duplicate_action != DuplicateAction.CREATE
         self.may_assign = can(self.user, self.entity.name, Action.ASSIGN)
         has_many = any(
             isinstance(field_object, forms.ModelMultipleChoiceField)
@@ -146,7 +149,7 @@ class Importer:
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
         self.pending: list[Outcome] = []
-        self.pending_keys: dict[str, int] = {}
+        self.lookups = LookupPool()
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
 
     # -- one row ---------------------------------------------------------------------
@@ -166,43 +169,63 @@ class Importer:
             outcome.form = None
             return outcome
         outcome.instance = form.instance
-        if self.check_duplicates:
-            self._check_duplicates(outcome, form.cleaned_data)
+        outcome.values = {
+            key: value
+            for key, value in form.cleaned_data.items()
+            if not key.startswith(customfields.FORM_PREFIX)
+        }
         return outcome
 
-    def _check_duplicates(self, outcome: Outcome, cleaned: dict[str, Any]) -> None:
-        values = {k: v for k, v in cleaned.items() if not k.startswith(customfields.FORM_PREFIX)}
-        keys = _file_keys(self.entity, values)
-        same_row = next((self.pending_keys[k] for k in keys if k in self.pending_keys), None)
-        if same_row is not None:
-            if self.run.duplicate_action == DuplicateAction.SKIP:
+    def check_duplicates(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Mark the valid rows of a batch that duplicate a record or an earlier row.
+
+        Return the rows to take again in the next batch: in update mode, a row repeating
+        an earlier row of the same batch must update the record that row creates.
+        """
+        first_row: dict[str, int] = {}
+        looked_up: list[Outcome] = []
+        deferred: list[Outcome] = []
+        for outcome in outcomes:
+            if outcome.action != "create":
+                continue
+            keys = _file_keys(self.entity, outcome.values)
+            same_row = next((first_row[key] for key in keys if key in first_row), None)
+            if same_row is None:
+                for key in keys:
+                    first_row[key] = outcome.number
+                looked_up.append(outcome)
+            elif self.run.duplicate_action == DuplicateAction.SKIP:
                 outcome.action = "skip"
                 outcome.note = _("Same as row %(row)s of this file.") % {"row": same_row}
-                return
-            self.flush()  # the earlier row is written, so the lookup below finds it
-        matches = dedupe.find_duplicates(self.entity.name, values, user=self.user, limit=1)
-        if not matches:
-            for key in keys:
-                self.pending_keys.setdefault(key, outcome.number)
-            return
-        match = matches[0].record
+            else:
+                outcome.action = "deferred"
+                outcome.note = _("Updates the record of row %(row)s.") % {"row": same_row}
+                deferred.append(outcome)
+        found = self.lookups.map(self._lookup, [outcome.values for outcome in looked_up])
+        for outcome, matches in zip(looked_up, found, strict=True):
+            if matches:
+                self._duplicate(outcome, matches[0])
+        return deferred
+
+    def _lookup(self, values: dict[str, Any]) -> list:
+        return dedupe.find_duplicates(self.entity.name, values, user=self.user, limit=1)
+
+    def _duplicate(self, outcome: Outcome, match) -> None:
         if self.run.duplicate_action == DuplicateAction.SKIP:
             outcome.action = "skip"
             outcome.note = _("Duplicate of the existing record %(record)s (%(reasons)s).") % {
-                "record": match,
-                "reasons": ", ".join(str(reason) for reason in matches[0].reasons),
+                "record": match.record,
+                "reasons": ", ".join(str(reason) for reason in match.reasons),
             }
-            return
-        outcome.action = "update"
-        outcome.match = match
+        else:
+            outcome.action = "update"
+            outcome.match = match.record
 
     # -- writing ---------------------------------------------------------------------
 
     def add(self, outcome: Outcome) -> None:
         if outcome.action == "create":
             self.pending.append(outcome)
-            if len(self.pending) >= BATCH_SIZE:
-                self.flush()
         elif outcome.action == "update":
             self.update(outcome)
 
@@ -252,7 +275,7 @@ class Importer:
         """Write the pending new records of the batch with one INSERT per table."""
         if not self.pending:
             return
-        outcomes, self.pending, self.pending_keys = self.pending, [], {}
+        outcomes, self.pending = self.pending, []
         with transaction.atomic():
             instances = [self._prepared(outcome.instance) for outcome in outcomes]
             self._number(instances)
@@ -308,10 +331,11 @@ class Importer:
             for instance in instances
             if getattr(instance, "owner_id", self.user.pk) == self.user.pk or not self.may_assign
         ]
-        if not checked:
-            return
-        visible = scope_filter(self.entity.model._default_manager.all(), self.user, Action.CREATE)
-        if visible.filter(pk__in=checked).count() != len(checked):
+        condition = scope_q(self.user, self.entity.model, Action.CREATE)
+        if not checked or condition is None:
+            return  # nothing to check, or the user's scope holds every record
+        visible = self.entity.model._default_manager.filter(condition, pk__in=checked)
+        if visible.count() != len(checked):
             raise OutOfScope
 
     def _write_history(self, instances: list[models.Model]) -> None:
@@ -385,19 +409,13 @@ def import_preview(run: ImportRun, *, limit: int = 20) -> list[Outcome]:
     token = customfields.memo_for_request()
     try:
         importer = Importer(run)
-        outcomes = []
-        with transaction.atomic():
-            for number, cells in files.data_rows(
-                run.path, run.file_format, run.encoding, run.delimiter
-            ):
-                outcome = importer.validate(number, cells)
-                if outcome.action == "create" and importer.check_duplicates:
-                    importer.pending.append(outcome)
-                outcomes.append(outcome)
-                if len(outcomes) >= limit:
-                    break
-            importer.pending = []
-            transaction.set_rollback(True)
+        rows = itertools.islice(
+            files.data_rows(run.path, run.file_format, run.encoding, run.delimiter), limit
+        )
+        outcomes = [importer.validate(number, cells) for number, cells in rows]
+        if importer.check_duplicates_on:
+            for outcome in importer.check_duplicates(outcomes):
+                outcome.action = "update"
         return outcomes
     finally:
         customfields.memo_end(token)
@@ -472,33 +490,38 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def _process(run, importer: Importer, report: ErrorReport, progress, *, stop_writing_on_error):
-    done = 0
-    for number, cells in files.data_rows(run.path, run.file_format, run.encoding, run.delimiter):
-        outcome = importer.validate(number, cells)
-        writing = not (stop_writing_on_error and importer.counts["failed"])
-        if outcome.action in ("create", "update") and writing:
-            importer.add(outcome)
-        if outcome.action == "error":
-            importer.counts["failed"] += 1
-            report.add(outcome, mapping.error_text(outcome.errors, importer.labels))
-        elif outcome.action == "skip":
-            importer.counts["skipped"] += 1
-            report.add(outcome, outcome.note)
-        done += 1
-        if done % BATCH_SIZE == 0:
-            if writing:
+    """Validate, check and write the file a batch at a time."""
+    rows = files.data_rows(run.path, run.file_format, run.encoding, run.delimiter)
+    carried: list[Outcome] = []
+    try:
+        while True:
+            fresh = list(itertools.islice(rows, BATCH_SIZE))
+            if not fresh and not carried:
+                break
+            outcomes = [importer.validate(o.number, o.cells) for o in carried]
+            outcomes += [importer.validate(number, cells) for number, cells in fresh]
+            carried = importer.check_duplicates(outcomes) if importer.check_duplicates_on else []
+            writing = not (stop_writing_on_error and importer.counts["failed"])
+            for outcome in outcomes:
+                if outcome.action in ("create", "update") and writing:
+                    importer.add(outcome)
+                if outcome.action == "error":
+                    importer.counts["failed"] += 1
+                    report.add(outcome, mapping.error_text(outcome.errors, importer.labels))
+                elif outcome.action == "skip":
+                    importer.counts["skipped"] += 1
+                    report.add(outcome, outcome.note)
+            if stop_writing_on_error and importer.counts["failed"]:
+                importer.pending = []
+            else:
                 importer.flush()
             if progress:
-                progress(BATCH_SIZE)
+                progress(len(outcomes) - len(carried))
             ImportRun.objects.filter(pk=run.pk).update(
                 created_count=importer.counts["created"],
                 updated_count=importer.counts["updated"],
                 skipped_count=importer.counts["skipped"],
                 failed_count=importer.counts["failed"],
             )
-    if not (stop_writing_on_error and importer.counts["failed"]):
-        importer.flush()
-    else:
-        importer.pending = []
-    if progress and done % BATCH_SIZE:
-        progress(done % BATCH_SIZE)
+    finally:
+        importer.lookups.close()

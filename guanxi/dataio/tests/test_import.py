@@ -1,8 +1,10 @@
 """Imports: reading files, mapping, validation, duplicates, all-or-nothing, undo."""
 
+import threading
+
 import pytest
 
-from guanxi.core import search
+from guanxi.core import dedupe, search
 from guanxi.core.models import AuditEntry, CustomField, SearchToken
 from guanxi.core.tests.factories import UserFactory, grant
 from guanxi.customers.models import Account, Contact
@@ -227,3 +229,37 @@ def test_contacts_find_their_customer_by_name(rep):
     assert (run.created_count, run.failed_count) == (1, 1)
     contact = Contact.objects.get()
     assert (contact.account.name, contact.mobile_e164) == ("云帆科技", "+8613800138000")
+
+
+def test_update_mode_merges_a_row_repeated_in_the_same_batch(rep):
+    grant(rep, "account", ["edit"], scope="own")
+    run = run_import(
+        rep,
+        [HEADER, ["新客户", "贵宾型", "", ""], ["其他", "", "", ""], ["新客户", "", "", "北京"]],
+        duplicates="update",
+    )
+    assert (run.created_count, run.updated_count, run.skipped_count) == (2, 1, 0)
+    record = Account.objects.get(name="新客户")
+    assert (record.grade, record.city, record.version) == ("vip", "北京", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lookups_run_in_threads_when_batches_commit(rep, monkeypatch):
+    threads = set()
+    find = dedupe.find_duplicates
+
+    def observed(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(dedupe, "find_duplicates", observed)
+    existing = [AccountFactory(owner=rep, name=f"老客户{n}", phone="") for n in range(5)]
+    for account in existing:
+        search.index_record("account", account)
+    rows = [HEADER, *[[f"老客户{n}", "", "", ""] for n in range(5)]]
+    rows += [[f"新客户{n}", "", "", ""] for n in range(20)]
+    run = run_import(rep, rows)
+    assert (run.created_count, run.skipped_count, run.failed_count) == (20, 5, 0)
+    assert Account.objects.count() == 25
+    assert len(threads) >= 2
+    assert all(name.startswith("import-lookup") for name in threads)

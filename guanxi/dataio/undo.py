@@ -97,7 +97,7 @@ def _restore_updated(actor, entity, rows, run: ImportRun, progress) -> None:
     batch = f"undo{run.pk}"
     for row in rows.iterator(chunk_size=CHUNK):
         record = (
-            model.objects.select_for_update()
+            model.objects.select_for_update(of=("self",))
             .select_related(*entity.select_related)
             .filter(pk=row.object_id)
             .first()
@@ -148,7 +148,9 @@ def _restore_updated(actor, entity, rows, run: ImportRun, progress) -> None:
 def _delete_created(actor, entity, ids: list[int], run: ImportRun) -> None:
     model = entity.model
     records = list(
-        model.objects.select_for_update().select_related(*entity.select_related).filter(pk__in=ids)
+        model.objects.select_for_update(of=("self",))
+        .select_related(*entity.select_related)
+        .filter(pk__in=ids)
     )
     if hasattr(model, "version"):
         edited = next((record for record in records if record.version != 1), None)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.web",
     "guanxi.api",
     "guanxi.customers",
+    "guanxi.dataio",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,8 @@ if not DEBUG and env_bool("GUANXI_HTTPS", PRODUCTION):
 GUANXI_DEFAULT_REGION = os.environ.get("GUANXI_DEFAULT_REGION", "CN")
 GUANXI_DEFAULT_CURRENCY = os.environ.get("GUANXI_DEFAULT_CURRENCY", "CNY")
 GUANXI_LIST_COUNT_CAP = int(os.environ.get("GUANXI_LIST_COUNT_CAP", "10000"))
+# Largest spreadsheet accepted by the import screen and API; `guanxi import` has no limit.
+GUANXI_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("GUANXI_IMPORT_MAX_UPLOAD_MB", "40"))
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
 from guanxi.core import registry
 from guanxi.customers import api as customers_api
+from guanxi.dataio.api import exports_router, imports_router
 
 api = NinjaAPI(
     title="Guanxi CRM API",
@@ -76,3 +77,5 @@ for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)
 api.add_router("/", customers_api.router)
+api.add_router("/imports", imports_router)
+api.add_router("/exports", exports_router)

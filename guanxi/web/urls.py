@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from guanxi.core import registry
+from guanxi.dataio import views as dataio_views
 from guanxi.web.views import bulk, pages, records, settings_views
 
 app_name = "web"
@@ -16,6 +17,10 @@ def entity_patterns(entity):
         path("new/", records.record_create, kwargs, name=f"{name}_create"),
         path("columns/", records.choose_columns, kwargs, name=f"{name}_columns"),
         path("export/", bulk.export, kwargs, name=f"{name}_export"),
+        path("import/", dataio_views.import_upload, kwargs, name=f"{name}_import"),
+        path(
+            "import/template/", dataio_views.import_template, kwargs, name=f"{name}_import_template"
+        ),
         path("bulk/edit/", bulk.bulk_edit, kwargs, name=f"{name}_bulk_edit"),
         path("bulk/delete/", bulk.bulk_delete, kwargs, name=f"{name}_bulk_delete"),
         path("<int:pk>/", records.record_detail, kwargs, name=f"{name}_detail"),

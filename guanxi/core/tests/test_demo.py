@@ -10,6 +10,7 @@ from django.test import Client
 from guanxi.core import search
 from guanxi.core.models import AuditEntry, CustomField, Department, Share, User
 from guanxi.customers.models import Account, AccountContact, Contact
+from guanxi.dataio.models import ImportRun
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,12 @@ def test_demo_builds_a_company_once_and_prints_the_login(capsys, settings, tmp_p
     links = AccountContact.objects.select_related("contact")
     assert 20 <= links.count() <= 40
     assert all(link.account_id != link.contact.account_id for link in links)
+    demo_import = ImportRun.objects.get()
+    assert (demo_import.entity, demo_import.created_count, demo_import.failed_count) == (
+        "contact",
+        5,
+        1,
+    )
     assert (
         AuditEntry.objects.filter(action="create").count()
         == Account.objects.count() + Contact.objects.count()

@@ -1,6 +1,6 @@
 """The contract every registered entity keeps, checked for each one from the registry.
 
-For list, detail, create, edit, delete, bulk edit, bulk delete, export and the API:
+For list, detail, create, edit, delete, bulk edit, bulk delete, import, export and the API:
 anonymous users are sent to log in (401 on the API), users without permission are refused
 and nothing changes, users with permission succeed, and a user with a narrower data scope
 gets 404 for the record outside it, which is also absent from lists, search and exports.
@@ -11,16 +11,18 @@ import io
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from guanxi.api.auth import token_create
-from guanxi.core import registry
-from guanxi.core.models import AuditEntry, Share
+from guanxi.core import registry, search
+from guanxi.core.models import AuditEntry, SearchToken, Share
 from guanxi.core.tests.entity_contract import form_payload, make_record, text_field
 from guanxi.core.tests.factories import UserFactory, grant
+from guanxi.dataio.models import ImportRun
 
 ENTITIES = [pytest.param(entity, id=entity.name) for entity in registry.entities()]
 pytestmark = pytest.mark.django_db
@@ -33,6 +35,12 @@ def url(entity, view, *args):
 def api_client(user):
     key = token_create(user=user)
     return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    """Keep imported files out of the real data folder."""
+    settings.DATA_DIR = tmp_path
 
 
 @pytest.fixture
@@ -323,3 +331,76 @@ def test_list_views_do_not_query_per_row(entity, owner, client_for):
         api.get(f"/api/v1/{entity.plural}")
     assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries)
     assert len(many_api) == len(few_api), "\n".join(q["sql"] for q in many_api.captured_queries)
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_exported_file_imports_back_with_history_and_search_keys(
+    entity, owner, client_for, django_capture_on_commit_callbacks
+):
+    grant(owner, entity.name, scope="all")
+    grant(owner, "account", ["view"], scope="all")
+    record = make_record(entity, owner=owner)
+    client = client_for(owner)
+    exported = b"".join(client.get(url(entity, "export") + "?format=csv").streaming_content)
+    uploaded = client.post(
+        url(entity, "import"), {"file": SimpleUploadedFile("export.csv", exported)}
+    )
+    assert uploaded.status_code == 302, uploaded.content.decode()
+    run = ImportRun.objects.get()
+    field = text_field(entity)
+    assert field in run.mapping
+    configured = client.post(
+        reverse("dataio:import_detail", args=[run.pk]),
+        {
+            **{f"column_{index}": target for index, target in enumerate(run.mapping)},
+            "error_mode": "all_or_nothing",
+            "duplicate_action": "create",
+        },
+    )
+    assert configured.status_code == 302, configured.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("dataio:import_start", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.created_count, run.failed_count) == ("done", 1, 0), run.errors
+    copy = entity.model.objects.exclude(pk=record.pk).get()
+    assert getattr(copy, field) == getattr(record, field)
+    assert copy.owner == owner
+    assert AuditEntry.objects.filter(entity=entity.name, object_id=copy.pk).count() == 1
+    if entity.search_keys is not None:
+        assert SearchToken.objects.filter(entity=entity.name, object_id=copy.pk).count() == len(
+            search.clean_keys(entity.search_keys(copy))
+        )
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_import_and_export_are_refused_without_permission(entity, owner, stranger, client_for):
+    grant(stranger, entity.name, ["view"], scope="all")
+    make_record(entity, owner=owner)
+    count = entity.model.objects.count()
+    client = client_for(stranger)
+    assert client.get(url(entity, "import")).status_code == 403
+    content = f"{text_field(entity)}\nx\n".encode()
+    response = client.post(url(entity, "import"), {"file": SimpleUploadedFile("a.csv", content)})
+    assert response.status_code == 403
+    api = api_client(stranger)
+    response = api.post(
+        "/api/v1/imports",
+        {"entity": entity.name, "file": SimpleUploadedFile("a.csv", content)},
+    )
+    assert response.status_code == 403
+    assert api.get(f"/api/v1/exports/{entity.name}").status_code == 403
+    assert ImportRun.objects.count() == 0
+    assert entity.model.objects.count() == count
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_api_export_holds_only_records_in_export_scope(entity, client_for):
+    mine_owner = UserFactory(username="me")
+    grant(mine_owner, entity.name, scope="own")
+    grant(mine_owner, "account", ["view"], scope="own")
+    mine = make_record(entity, owner=mine_owner)
+    make_record(entity, owner=UserFactory(username="other"))
+    response = api_client(mine_owner).get(f"/api/v1/exports/{entity.name}?format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 2
+    assert str(mine) in rows[1]

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import ProtectedError
-from django.http import FileResponse, QueryDict, StreamingHttpResponse
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
-from guanxi.core import customfields, display, queries, services
+from guanxi.core import queries, services
 from guanxi.core.choices import Action
 from guanxi.core.jobs import job_handler, job_start
-from guanxi.core.models import User
 from guanxi.core.permissions import require
 from guanxi.core.registry import Entity
+from guanxi.dataio import exports
 from guanxi.web.forms import BulkEditForm
 from guanxi.web.views.records import entity_or_404, protected_message
 
@@ -188,34 +183,6 @@ def run_bulk_delete(job, progress) -> dict:
     return {"count": deleted, "message": _("%(count)s records were deleted.") % {"count": deleted}}
 
 
-def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000):
-    """Yield the header and then one row per record, reading the database a chunk at a time."""
-    definitions = customfields.definitions(entity.name)
-    by_key = {definition.key: definition for definition in definitions}
-    keys = [*entity.export_fields, *[f"custom.{d.key}" for d in definitions]]
-    yield [display.field_label(entity, key, by_key) for key in keys]
-    user_fields = [d for d in definitions if d.field_type == "user"]
-    users = dict(User.objects.values_list("pk", "username")) if user_fields else None
-    for record in queryset.iterator(chunk_size=chunk_size):
-        row = []
-        for key in keys:
-            if key.startswith("custom."):
-                definition = by_key[key[7:]]
-                row.append(
-                    customfields.display(
-                        definition, (record.custom or {}).get(definition.key), users
-                    )
-                )
-            else:
-                row.append(display.record_value(entity, record, key, by_key))
-        yield row
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def export(request, entity_name: str):
     """Export the records matching the list's filters as CSV (streamed) or Excel."""
@@ -228,34 +195,4 @@ def export(request, entity_name: str):
     else:
         queryset = queries.record_list(entity, request.user, request.GET, action=Action.EXPORT)
         file_format = request.GET.get("format", "csv")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    filename = f"{entity.plural}-{stamp}"
-    if file_format == "xlsx":
-        return _export_xlsx(entity, queryset, filename)
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield "\ufeff"  # lets Excel open UTF-8 Chinese text correctly
-        for row in export_rows(entity, queryset):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def _export_xlsx(entity: Entity, queryset, filename: str):
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(entity.verbose_name_plural)[:31])
-    for row in export_rows(entity, queryset):
-        sheet.append(row)
-    # FileResponse closes the file once sent.
-    handle = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(handle)
-    handle.seek(0)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return exports.export_response(entity, queryset, file_format)

@@ -52,6 +52,8 @@ from guanxi.customers.choices import (
     Source,
 )
 from guanxi.customers.models import Account, AccountContact, Contact
+from guanxi.dataio.demo import demo_import
+from guanxi.dataio.models import ImportRun
 
 DEMO_PASSWORD = "guanxi-demo"
 DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
@@ -1004,6 +1006,7 @@ def demo_users():
 def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
+    ImportRun.objects.filter(user__in=users).delete()
     for entity_name, model in (("contact", Contact), ("account", Account)):
         records = model.objects.filter(created_by__in=users)
         if entity_name == "contact":
@@ -1082,6 +1085,10 @@ class Command(BaseCommand):
         data.link_contacts()
         data.finish()
         data.shares = data.share()
+        demo_import(
+            user=organisation.users["wangjianguo"],
+            account_names=[account.name for account in data.accounts[:10]],
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:

@@ -50,6 +50,29 @@ class Tab:
 
 
 @dataclass
+class DuplicateField:
+    """Describe one field duplicate detection compares (CUS-5).
+
+    `method` is how values are normalised and compared (company_name, person_name, phone,
+    email, address, exact); `sources` are the model fields read, e.g. mobile and phone.
+    """
+
+    key: str
+    label: str | Promise
+    method: str
+    sources: tuple[str, ...]
+    weight: float
+
+
+@dataclass
+class DuplicateRules:
+    """Describe how an entity's duplicates are found: compared fields and the threshold."""
+
+    fields: list[DuplicateField]
+    threshold: float = 0.75
+
+
+@dataclass
 class Entity:
     """Hold everything the generic layer needs to know about one entity."""
 
@@ -72,6 +95,7 @@ class Entity:
     menu_order: int = 100
     factory: str = ""
     number_sequence: str = ""
+    duplicates: DuplicateRules | None = None
 
     @property
     def verbose_name(self) -> str:

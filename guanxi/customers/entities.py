@@ -7,6 +7,7 @@ from guanxi.core.money import format_money
 from guanxi.core.phones import format_phone
 from guanxi.core.registry import Column, Entity, Filter, Tab
 from guanxi.customers.choices import AccountType, ContactRole, Grade, Industry, Source
+from guanxi.customers.duplicates import ACCOUNT_DUPLICATES, CONTACT_DUPLICATES
 from guanxi.customers.forms import AccountForm, ContactForm
 from guanxi.customers.models import Account, Contact
 
@@ -160,6 +161,7 @@ ACCOUNT = registry.register(
             ),
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",
+        duplicates=ACCOUNT_DUPLICATES,
     )
 )
 
@@ -260,5 +262,6 @@ CONTACT = registry.register(
             "notes",
         ],
         factory="guanxi.customers.tests.factories.ContactFactory",
+        duplicates=CONTACT_DUPLICATES,
     )
 )

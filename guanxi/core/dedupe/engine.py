@@ -1,0 +1,256 @@
+"""The duplicate engine: profiles and blocking keys per record, rules, scoring, lookup.
+
+On every write a record's compared values are normalised once into a profile and a few
+blocking keys (same phone, same email, same core name, same spelled name). A check reads
+the records sharing a key through one index lookup, then scores those few candidates field
+by field: similarity × weight, averaged over the fields both records have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from guanxi.core import registry
+from guanxi.core.dedupe import normalize
+from guanxi.core.models import DuplicateKey, DuplicateProfile, DuplicateRule
+from guanxi.core.registry import DuplicateRules, Entity
+
+MAX_KEY_LENGTH = 100
+# A key shared by more records than this (a switchboard number, 张伟) only says little;
+# the create-time check reads this many candidates of it, the finder skips the block.
+CANDIDATES_PER_KEY = 100
+# Fields compared must carry at least this much weight for a full score: a matching
+# address alone is not a duplicate.
+MIN_EVIDENCE = 0.35
+# A field this similar or more is named among the reasons.
+REASON_SIMILARITY = 0.6
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """One existing record that looks like the values checked, with why and how sure."""
+
+    record: models.Model
+    score: float  # 0..1
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DuplicateCheck:
+    """The outcome of a check: matches the user may see, and how many others exist."""
+
+    matches: list[DuplicateMatch]
+    hidden: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.matches) or self.hidden > 0
+
+
+def rules_for(entity: Entity) -> DuplicateRules | None:
+    """Return the entity's duplicate rules with the administrator's weights and threshold."""
+    if entity.duplicates is None:
+        return None
+    stored = DuplicateRule.objects.filter(entity=entity.name).first()
+    if stored is None:
+        return entity.duplicates
+    fields = [
+        replace(rule, weight=float(stored.weights.get(rule.key, rule.weight)))
+        for rule in entity.duplicates.fields
+    ]
+    return DuplicateRules(fields=fields, threshold=stored.threshold)
+
+
+def profile_of(entity: Entity, values: Any) -> dict[str, list[str]]:
+    """Return {field key: profile value} of a record or of a dict of field values."""
+    rules = entity.duplicates
+    if rules is None:
+        return {}
+    result = {}
+    for rule in rules.fields:
+        raw = [_raw_value(values, source) for source in rule.sources]
+        value = normalize.profile(rule.method, raw)
+        if value:
+            result[rule.key] = value
+    return result
+
+
+def _raw_value(values: Any, source: str):
+    if isinstance(values, dict):
+        value = values.get(source)
+    else:
+        value = getattr(values, source + "_id", None) if _is_relation(values, source) else None
+        if value is None:
+            value = getattr(values, source, None)
+    return getattr(value, "pk", value)
+
+
+def _is_relation(instance: models.Model, source: str) -> bool:
+    try:
+        return instance._meta.get_field(source).is_relation
+    except Exception:  # a property or a name that is not a field
+        return False
+
+
+def keys_of(entity: Entity, profile: dict[str, list[str]]) -> list[str]:
+    rules = entity.duplicates
+    if rules is None:
+        return []
+    keys = []
+    for rule in rules.fields:
+        for key in normalize.blocking_keys(rule.method, profile.get(rule.key, [])):
+            keys.append(f"{rule.key}:{key}"[:MAX_KEY_LENGTH])
+    return list(dict.fromkeys(keys))
+
+
+def index_record(entity_name: str, instance) -> None:
+    """Replace the blocking keys and profile of one record."""
+    entity = registry.get(entity_name)
+    if entity.duplicates is None:
+        return
+    DuplicateKey.objects.filter(entity=entity_name, object_id=instance.pk).delete()
+    profile = profile_of(entity, instance)
+    DuplicateKey.objects.bulk_create(
+        DuplicateKey(entity=entity_name, key=key, object_id=instance.pk)
+        for key in keys_of(entity, profile)
+    )
+    DuplicateProfile.objects.update_or_create(
+        entity=entity_name, object_id=instance.pk, defaults={"values": profile}
+    )
+
+
+def unindex_records(entity_name: str, object_ids: Iterable[int]) -> None:
+    ids = list(object_ids)
+    DuplicateKey.objects.filter(entity=entity_name, object_id__in=ids).delete()
+    DuplicateProfile.objects.filter(entity=entity_name, object_id__in=ids).delete()
+
+
+def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
+    """Rebuild the blocking keys and profiles of every record of an entity."""
+    entity = registry.get(entity_name)
+    if entity.duplicates is None:
+        return 0
+    DuplicateKey.objects.filter(entity=entity_name).delete()
+    DuplicateProfile.objects.filter(entity=entity_name).delete()
+    sources = {source for rule in entity.duplicates.fields for source in rule.sources}
+    columns = ["pk", *[_column(entity, source) for source in sorted(sources)]]
+    last, count = 0, 0
+    while True:
+        rows = list(
+            entity.model._base_manager.filter(pk__gt=last)
+            .order_by("pk")
+            .values(*columns)[:batch_size]
+        )
+        if not rows:
+            return count
+        keys, profiles = [], []
+        for row in rows:
+            values = {source: row.get(_column(entity, source)) for source in sources}
+            profile = profile_of(entity, values)
+            profiles.append(
+                DuplicateProfile(entity=entity_name, object_id=row["pk"], values=profile)
+            )
+            keys.extend(
+                DuplicateKey(entity=entity_name, key=key, object_id=row["pk"])
+                for key in keys_of(entity, profile)
+            )
+        DuplicateKey.objects.bulk_create(keys, batch_size=5000)
+        DuplicateProfile.objects.bulk_create(profiles, batch_size=2000)
+        last = rows[-1]["pk"]
+        count += len(rows)
+        if progress:
+            progress(len(rows))
+
+
+def _column(entity: Entity, source: str) -> str:
+    model_field = entity.model._meta.get_field(source)
+    return model_field.attname if model_field.is_relation else source
+
+
+def score(rules: DuplicateRules, first: dict, second: dict) -> tuple[float, list[str]]:
+    """Return the weighted similarity of two profiles and the reasons, best first."""
+    total = weight_sum = 0.0
+    reasons: list[tuple[float, str]] = []
+    for rule in rules.fields:
+        if rule.weight <= 0 or rule.key not in first or rule.key not in second:
+            continue
+        similarity = normalize.similarity(rule.method, first[rule.key], second[rule.key])
+        total += similarity * rule.weight
+        weight_sum += rule.weight
+        if similarity >= 0.995:
+            reasons.append((rule.weight + 1, _("same %(field)s") % {"field": rule.label}))
+        elif similarity >= REASON_SIMILARITY:
+            reasons.append(
+                (
+                    similarity * rule.weight,
+                    _("%(field)s %(percent)d%% similar")
+                    % {"field": rule.label, "percent": int(similarity * 100)},
+                )
+            )
+    if not weight_sum:
+        return 0.0, []
+    value = total / weight_sum * min(1.0, weight_sum / MIN_EVIDENCE)
+    return round(value, 3), [text for _weight, text in sorted(reasons, key=lambda r: -r[0])]
+
+
+def candidate_profiles(entity: Entity, keys: list[str], exclude_pk=None) -> dict[int, dict]:
+    """Return {id: profile} of the records sharing one of the keys, a bounded number per key."""
+    ids: list[int] = []
+    for key in keys:
+        rows = DuplicateKey.objects.filter(entity=entity.name, key=key)
+        ids.extend(rows.values_list("object_id", flat=True)[:CANDIDATES_PER_KEY])
+    found = set(ids) - {exclude_pk}
+    if not found:
+        return {}
+    profiles = DuplicateProfile.objects.filter(entity=entity.name, object_id__in=found)
+    return dict(profiles.values_list("object_id", "values"))
+
+
+def duplicate_check(
+    entity_name: str, values: Any, *, user=None, exclude_pk: int | None = None, limit: int = 10
+) -> DuplicateCheck:
+    """Return the records that look like `values` (a dict or an unsaved record), best first.
+
+    With `user`, only records that user may view are returned; the others are counted.
+    """
+    entity = registry.get(entity_name)
+    rules = rules_for(entity)
+    if rules is None:
+        return DuplicateCheck([])
+    profile = profile_of(entity, values)
+    candidates = candidate_profiles(entity, keys_of(entity, profile), exclude_pk)
+    scored = {}
+    for object_id, other in candidates.items():
+        value, reasons = score(rules, profile, other)
+        if value >= rules.threshold:
+            scored[object_id] = (value, reasons)
+    if not scored:
+        return DuplicateCheck([])
+    queryset = entity.model.objects.all()
+    if user is not None:
+        queryset = entity.model.objects.visible_to(user, "view")
+    records = queryset.filter(pk__in=list(scored)).select_related(*entity.select_related)
+    matches = [DuplicateMatch(record, *scored[record.pk]) for record in records]
+    matches.sort(key=lambda match: (-match.score, match.record.pk))
+    return DuplicateCheck(matches[:limit], hidden=len(scored) - len(matches))
+
+
+def find_duplicates(
+    entity_name: str,
+    values: dict[str, Any],
+    *,
+    user=None,
+    exclude_pk: int | None = None,
+    limit: int = 10,
+) -> list[DuplicateMatch]:
+    """Return existing records that look like `values`, best first.
+
+    With `user`, only records that user may view are returned.
+    """
+    return duplicate_check(
+        entity_name, values, user=user, exclude_pk=exclude_pk, limit=limit
+    ).matches

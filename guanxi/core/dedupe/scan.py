@@ -1,0 +1,185 @@
+"""The duplicate finder: every record of an entity compared with those sharing a key.
+
+Not all pairs: the blocking-key index is read in key order, so each block of records with
+the same key (phone, email, core name, spelled name) arrives together. Blocks are scored
+a batch at a time with their profiles read by id, matching pairs are joined into clusters
+(union-find), and the clusters replace the entity's previous ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from guanxi.core import registry
+from guanxi.core.dedupe.engine import rules_for, score
+from guanxi.core.jobs import job_handler
+from guanxi.core.models import DuplicateCluster, DuplicateKey, DuplicateProfile, Job
+
+# Larger blocks say little (a company's switchboard, a very common name) and would cost
+# n² comparisons: they are skipped.
+MAX_BLOCK = 40
+BATCH_IDS = 5000
+
+
+@dataclass
+class Edge:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+class Clusters:
+    """Union-find over record ids, keeping the best score and reasons of each joined pair."""
+
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+        self.edges: dict[tuple[int, int], Edge] = {}
+
+    def root(self, item: int) -> int:
+        parent = self.parent.setdefault(item, item)
+        while parent != self.parent[parent]:
+            self.parent[parent] = self.parent[self.parent[parent]]
+            parent = self.parent[parent]
+        self.parent[item] = parent
+        return parent
+
+    def join(self, first: int, second: int, edge: Edge) -> None:
+        self.edges[(first, second)] = edge
+        a, b = self.root(first), self.root(second)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+    def groups(self) -> list[dict]:
+        members: dict[int, list[int]] = {}
+        for item in self.parent:
+            members.setdefault(self.root(item), []).append(item)
+        edges: dict[int, list[Edge]] = {}
+        for (first, _second), edge in self.edges.items():
+            edges.setdefault(self.root(first), []).append(edge)
+        result = []
+        for root, ids in members.items():
+            found = edges.get(root, [])
+            reasons = list(dict.fromkeys(r for edge in found for r in edge.reasons))
+            result.append(
+                {
+                    "member_ids": sorted(ids),
+                    "score": min(edge.score for edge in found),
+                    "reasons": reasons,
+                }
+            )
+        result.sort(key=lambda group: (-group["score"], group["member_ids"][0]))
+        return result
+
+
+def blocks(entity_name: str) -> Iterator[list[int]]:
+    """Yield the ids of each group of 2 to MAX_BLOCK records sharing a key, streamed."""
+    rows = (
+        DuplicateKey.objects.filter(entity=entity_name)
+        .order_by("key", "object_id")
+        .values_list("key", "object_id")
+    )
+    current_key, current = None, []
+    chunk = 20000 if connection.vendor == "postgresql" else 2000
+    for key, object_id in rows.iterator(chunk_size=chunk):
+        if key != current_key:
+            if 1 < len(current) <= MAX_BLOCK:
+                yield current
+            current_key, current = key, []
+        current.append(object_id)
+    if 1 < len(current) <= MAX_BLOCK:
+        yield current
+
+
+def scan(entity_name: str, progress=None) -> list[dict]:
+    """Return the clusters of probable duplicates of an entity, best first."""
+    entity = registry.get(entity_name)
+    rules = rules_for(entity)
+    if rules is None:
+        raise ValueError(entity_name)
+    clusters = Clusters()
+    compared: set[int] = set()  # pairs as first << 32 | second, a fraction of a tuple's size
+    batch: list[list[int]] = []
+    ids: set[int] = set()
+
+    def flush():
+        profiles = dict(
+            DuplicateProfile.objects.filter(entity=entity_name, object_id__in=ids).values_list(
+                "object_id", "values"
+            )
+        )
+        for block in batch:
+            for first, second in combinations(block, 2):
+                pair = (first, second) if first < second else (second, first)
+                code = pair[0] << 32 | pair[1]
+                if code in compared or first not in profiles or second not in profiles:
+                    continue
+                compared.add(code)
+                value, reasons = score(rules, profiles[first], profiles[second])
+                if value >= rules.threshold:
+                    clusters.join(*pair, Edge(value, reasons))
+        if progress:
+            progress(len(ids))
+        batch.clear()
+        ids.clear()
+
+    for block in blocks(entity_name):
+        batch.append(block)
+        ids.update(block)
+        if len(ids) >= BATCH_IDS:
+            flush()
+    if batch:
+        flush()
+    return clusters.groups()
+
+
+def clusters_store(entity_name: str, groups: list[dict], job: Job | None = None) -> int:
+    """Replace an entity's stored clusters by new ones."""
+    with transaction.atomic():
+        DuplicateCluster.objects.filter(entity=entity_name).delete()
+        DuplicateCluster.objects.bulk_create(
+            (
+                DuplicateCluster(
+                    entity=entity_name,
+                    member_ids=group["member_ids"],
+                    size=len(group["member_ids"]),
+                    score=group["score"],
+                    reasons=group["reasons"],
+                    job=job,
+                )
+                for group in groups
+            ),
+            batch_size=1000,
+        )
+    return len(groups)
+
+
+def scan_and_store(entity_name: str, job: Job | None = None, progress=None) -> list[dict]:
+    groups = scan(entity_name, progress=progress)
+    clusters_store(entity_name, groups, job)
+    return groups
+
+
+@job_handler("dedupe_scan")
+def run_scan_job(job: Job, progress) -> dict:
+    """Find an entity's duplicates in the background, with a progress bar."""
+    entity_name = job.params["entity"]
+    entity = registry.get(entity_name)
+    progress.set_total(DuplicateProfile.objects.filter(entity=entity_name).count())
+    groups = scan_and_store(entity_name, job=job, progress=progress)
+    records = sum(len(group["member_ids"]) for group in groups)
+    message = _("%(groups)d groups of possible duplicates (%(records)d %(entities)s) found.") % {
+        "groups": len(groups),
+        "records": records,
+        "entities": entity.verbose_name_plural,
+    }
+    return {"message": message, "groups": len(groups), "url": _list_url(entity)}
+
+
+def _list_url(entity) -> str:
+    from django.urls import reverse
+
+    return reverse(entity.url_name("duplicates"))

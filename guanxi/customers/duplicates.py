@@ -19,7 +19,7 @@ CONTACT_DUPLICATES = DuplicateRules(
     fields=[
         DuplicateField("name", _("name"), normalize.PERSON_NAME, ("name",), 0.4),
         DuplicateField("phone", _("phone"), normalize.PHONE, ("mobile", "phone"), 0.3),
-        DuplicateField("email", _("email"), normalize.EMAIL, ("email",), 0.3),
+        DuplicateField("email", _("email"), normalize.EMAIL, ("email",), 0.2),
         DuplicateField("account", _("customer"), normalize.EXACT, ("account",), 0.15),
         DuplicateField("address", _("address"), normalize.ADDRESS, ("address",), 0.05),
     ],

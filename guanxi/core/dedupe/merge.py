@@ -34,9 +34,10 @@ def record_reference(model: type[models.Model], entity_field="entity", id_field=
 class MergeRefused(Exception):
     """Raised when a merge cannot be done as asked; `message` tells the user why."""
 
-    def __init__(self, message):
+    def __init__(self, message, status: int = 400):
         super().__init__(str(message))
         self.message = message
+        self.status = status
 
 
 STALE_MESSAGE = gettext_lazy(
@@ -106,7 +107,7 @@ def records_merge(
     for pk, version in (expected_versions or {}).items():
         record = kept if pk == kept.pk else merged.get(pk)
         if record is not None and getattr(record, "version", version) != version:
-            raise MergeRefused(STALE_MESSAGE)
+            raise MergeRefused(STALE_MESSAGE, status=409)
     records = [kept, *[merged[pk] for pk in duplicate_ids]]
     choices = _choices(entity, records, field_choices or {})
     snapshots = {str(r.pk): {**audit.snapshot(r), "custom": r.custom or {}} for r in records}

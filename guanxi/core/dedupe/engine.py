@@ -27,6 +27,10 @@ CANDIDATES_PER_KEY = 100
 # Fields compared must carry at least this much weight for a full score: a matching
 # address alone is not a duplicate.
 MIN_EVIDENCE = 0.35
+# People and companies have several phone numbers and email addresses: two that differ
+# count against a match with this share of the field's weight only.
+MULTIPLE_VALUE_METHODS = (normalize.PHONE, normalize.EMAIL)
+DISAGREEMENT_SHARE = 0.5
 # A field this similar or more is named among the reasons.
 REASON_SIMILARITY = 0.6
 
@@ -180,7 +184,10 @@ def score(rules: DuplicateRules, first: dict, second: dict) -> tuple[float, list
             continue
         similarity = normalize.similarity(rule.method, first[rule.key], second[rule.key])
         total += similarity * rule.weight
-        weight_sum += rule.weight
+        if similarity == 0 and rule.method in MULTIPLE_VALUE_METHODS:
+            weight_sum += rule.weight * DISAGREEMENT_SHARE
+        else:
+            weight_sum += rule.weight
         if similarity >= 0.995:
             reasons.append((rule.weight + 1, _("same %(field)s") % {"field": rule.label}))
         elif similarity >= REASON_SIMILARITY:

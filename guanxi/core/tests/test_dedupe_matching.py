@@ -209,3 +209,13 @@ def test_writes_through_services_keep_the_keys_current():
     ]
     services.record_delete(actor=user, entity=registry.get("account"), instance=account)
     assert dedupe.find_duplicates("account", {"name": "明德教育有限公司"}) == []
+
+
+@pytest.mark.parametrize("entity", ["account", "contact"])
+def test_precision_and_recall_on_the_labelled_set(entity):
+    from guanxi.customers.tests import dedupe_cases
+
+    result = dedupe_cases.evaluate(entity, dedupe_cases.cases(entity, 800))
+
+    assert result["precision"] >= 0.97, result
+    assert result["recall"] >= 0.9, result

@@ -81,7 +81,7 @@ def duplicates_list(request: HttpRequest, entity: str, limit: int = 50, offset: 
             {
                 "id": group["cluster"].pk,
                 "score": group["cluster"].score,
-                "reasons": group["cluster"].reasons,
+                "reasons": group["reasons"],
                 "records": [{"id": r.pk, "name": str(r)} for r in group["members"]],
             }
             for group in groups

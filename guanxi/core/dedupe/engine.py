@@ -33,6 +33,7 @@ MULTIPLE_VALUE_METHODS = (normalize.PHONE, normalize.EMAIL)
 DISAGREEMENT_SHARE = 0.5
 # A field this similar or more is named among the reasons.
 REASON_SIMILARITY = 0.6
+SAME = 0.995
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,14 @@ def _column(entity: Entity, source: str) -> str:
     return model_field.attname if model_field.is_relation else source
 
 
-def score(rules: DuplicateRules, first: dict, second: dict) -> tuple[float, list[str]]:
-    """Return the weighted similarity of two profiles and the reasons, best first."""
+def score(rules: DuplicateRules, first: dict, second: dict) -> tuple[float, list[list]]:
+    """Return the weighted similarity of two profiles and the reasons, strongest first.
+
+    A reason is [field key, similarity], turned into words by `reason_texts` in the
+    reader's language (the finder stores them for readers of either language).
+    """
     total = weight_sum = 0.0
-    reasons: list[tuple[float, str]] = []
+    reasons: list[tuple[float, list]] = []
     for rule in rules.fields:
         if rule.weight <= 0 or rule.key not in first or rule.key not in second:
             continue
@@ -188,20 +193,31 @@ def score(rules: DuplicateRules, first: dict, second: dict) -> tuple[float, list
             weight_sum += rule.weight * DISAGREEMENT_SHARE
         else:
             weight_sum += rule.weight
-        if similarity >= 0.995:
-            reasons.append((rule.weight + 1, _("same %(field)s") % {"field": rule.label}))
-        elif similarity >= REASON_SIMILARITY:
-            reasons.append(
-                (
-                    similarity * rule.weight,
-                    _("%(field)s %(percent)d%% similar")
-                    % {"field": rule.label, "percent": int(similarity * 100)},
-                )
-            )
+        if similarity >= REASON_SIMILARITY:
+            strength = rule.weight + 1 if similarity >= SAME else similarity * rule.weight
+            reasons.append((strength, [rule.key, round(similarity, 3)]))
     if not weight_sum:
         return 0.0, []
     value = total / weight_sum * min(1.0, weight_sum / MIN_EVIDENCE)
-    return round(value, 3), [text for _weight, text in sorted(reasons, key=lambda r: -r[0])]
+    return round(value, 3), [reason for _strength, reason in sorted(reasons, key=lambda r: -r[0])]
+
+
+def reason_texts(entity: Entity, reasons: list[list]) -> list[str]:
+    """Return reasons as words: "same phone", "name 94% similar"."""
+    labels = {
+        rule.key: rule.label for rule in (entity.duplicates.fields if entity.duplicates else [])
+    }
+    texts = []
+    for key, similarity in reasons:
+        label = labels.get(key, key)
+        if similarity >= SAME:
+            texts.append(_("same %(field)s") % {"field": label})
+        else:
+            texts.append(
+                _("%(field)s %(percent)d%% similar")
+                % {"field": label, "percent": int(similarity * 100)}
+            )
+    return texts
 
 
 def candidate_profiles(entity: Entity, keys: list[str], exclude_pk=None) -> dict[int, dict]:
@@ -241,7 +257,10 @@ def duplicate_check(
     if user is not None:
         queryset = entity.model.objects.visible_to(user, "view")
     records = queryset.filter(pk__in=list(scored)).select_related(*entity.select_related)
-    matches = [DuplicateMatch(record, *scored[record.pk]) for record in records]
+    matches = [
+        DuplicateMatch(record, scored[record.pk][0], reason_texts(entity, scored[record.pk][1]))
+        for record in records
+    ]
     matches.sort(key=lambda match: (-match.score, match.record.pk))
     return DuplicateCheck(matches[:limit], hidden=len(scored) - len(matches))
 

@@ -29,7 +29,7 @@ BATCH_IDS = 5000
 @dataclass
 class Edge:
     score: float
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[list] = field(default_factory=list)  # [field key, similarity]
 
 
 class Clusters:
@@ -63,7 +63,11 @@ class Clusters:
         result = []
         for root, ids in members.items():
             found = edges.get(root, [])
-            reasons = list(dict.fromkeys(r for edge in found for r in edge.reasons))
+            best: dict[str, float] = {}
+            for edge in found:
+                for key, similarity in edge.reasons:
+                    best[key] = max(best.get(key, 0.0), similarity)
+            reasons = [[key, value] for key, value in best.items()]
             result.append(
                 {
                     "member_ids": sorted(ids),

@@ -229,7 +229,7 @@ def evaluate(entity_name: str, labelled: list[Case]) -> dict:
     actual = {pair for ids in by_truth.values() for pair in combinations(ids, 2)}
     true_positive = len(predicted & actual)
     missed: dict[str, int] = {}
-    for first, second in actual - predicted:
+    for _first, second in actual - predicted:
         kind = labelled[second].variation
         missed[kind] = missed.get(kind, 0) + 1
     return {

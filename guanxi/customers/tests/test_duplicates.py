@@ -177,9 +177,10 @@ def test_finder_job_groups_duplicates_with_reasons(
     assert (job.status, job.result["groups"]) == ("done", 1)
     cluster = DuplicateCluster.objects.get()
     assert cluster.member_ids == sorted([first.pk, second.pk, third.pk])
-    assert cluster.reasons == ["same name", "same phone", "same customer"]
+    assert cluster.reasons == [["name", 1.0], ["phone", 1.0], ["account", 1.0]]
     page = client_for(rep).get(reverse("web:contact_duplicates")).content.decode()
     assert page.count('data-testid="duplicate-group"') == 1
+    assert "same phone" in page
     assert f"ids={first.pk}&amp;ids={second.pk}&amp;ids={third.pk}" in page
 
 

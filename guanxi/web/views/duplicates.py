@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from guanxi.core import display
 from guanxi.core.choices import Action
 from guanxi.core.dedupe import merge as merging
+from guanxi.core.dedupe import reason_texts
 from guanxi.core.jobs import job_start
 from guanxi.core.models import DuplicateCluster, Job, MergeRecord
 from guanxi.core.permissions import OutOfScope, can, require
@@ -45,7 +46,8 @@ def visible_clusters(entity, user, clusters) -> list[dict]:
     for cluster in clusters:
         members = [records[pk] for pk in cluster.member_ids if pk in records]
         if len(members) > 1:
-            rows.append({"cluster": cluster, "members": members})
+            reasons = reason_texts(entity, cluster.reasons)
+            rows.append({"cluster": cluster, "members": members, "reasons": reasons})
     return rows
 
 

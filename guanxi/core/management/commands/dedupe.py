@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from guanxi.core import registry
-from guanxi.core.dedupe import reindex
+from guanxi.core.dedupe import reason_texts, reindex
 from guanxi.core.dedupe.scan import scan_and_store
 
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         rows = [
             {
                 "score": group["score"],
-                "reasons": group["reasons"],
+                "reasons": reason_texts(found, group["reasons"]),
                 "records": [{"id": pk, "name": names.get(pk, "")} for pk in group["member_ids"]],
             }
             for group in groups

@@ -306,11 +306,11 @@ def add_merge_route(router: Router, entity: Entity, Out) -> None:
         require(request.auth, entity.name, Action.DELETE)
         survivor = get_record(entity, request.auth, pk, Action.EDIT)
         duplicates = list(
-            entity.model.objects.visible_to(request.auth, Action.DELETE).filter(
-                pk__in=payload.duplicates
-            )
+            entity.model.objects.visible_to(request.auth, Action.DELETE)
+            .filter(pk__in=payload.duplicates)
+            .exclude(pk=pk)
         )
-        if len(duplicates) != len(set(payload.duplicates) - {pk}) or not payload.duplicates:
+        if len(duplicates) != len(set(payload.duplicates) - {pk}):
             raise ApiError(404, _("Not found."))
         versions = {pk: payload.version} if payload.version is not None else None
         try:

@@ -116,7 +116,9 @@ def records_merge(
     _apply_choices(kept, {r.pk: r for r in records}, choices)
     if getattr(kept, "owner_id", None) != owner_before:
         require(actor, entity.name, Action.ASSIGN)
-    moved = move_related(entity, kept, duplicate_ids)
+    moved = move_related(
+        entity, kept, duplicate_ids, actor, {pk: str(merged[pk]) for pk in duplicate_ids}
+    )
     names = ", ".join(str(merged[pk]) for pk in duplicate_ids)
     engine.unindex_records(entity.name, duplicate_ids)
     search.unindex_records(entity.name, duplicate_ids)
@@ -186,15 +188,22 @@ def _apply_choices(survivor, by_id: dict[int, models.Model], choices: dict[str, 
         survivor.custom = custom
 
 
-def move_related(entity: Entity, survivor, duplicate_ids: list[int]) -> dict[str, int]:
-    """Point every row that refers to a duplicate at the survivor; return counts by kind."""
+def move_related(
+    entity: Entity, survivor, duplicate_ids: list[int], actor=None, names=None
+) -> dict[str, int]:
+    """Point every row that refers to a duplicate at the survivor; return counts by kind.
+
+    Moved rows of registered entities get a change-history entry each ("customer: the
+    duplicate → the survivor").
+    """
     moved: dict[str, int] = {}
+    names = names or {}
     for relation in entity.model._meta.related_objects:
         label = str(relation.related_model._meta.verbose_name_plural)
         if relation.many_to_many:
             count = _move_many_to_many(relation, survivor, duplicate_ids)
         else:
-            count = _move_foreign_keys(relation, survivor, duplicate_ids)
+            count = _move_foreign_keys(relation, survivor, duplicate_ids, actor, names)
         if count:
             moved[label] = moved.get(label, 0) + count
     for model_field in entity.model._meta.many_to_many:
@@ -210,29 +219,49 @@ def move_related(entity: Entity, survivor, duplicate_ids: list[int]) -> dict[str
     return moved
 
 
-def _move_foreign_keys(relation, survivor, duplicate_ids: list[int]) -> int:
+def _move_foreign_keys(relation, survivor, duplicate_ids: list[int], actor, names) -> int:
     model = relation.related_model
     name = relation.field.name
     rows = model._base_manager.filter(**{f"{name}__in": duplicate_ids})
     if relation.one_to_one and model._base_manager.filter(**{name: survivor.pk}).exists():
         return 0  # the survivor has its own; the duplicate's goes with it
-    ids = list(rows.values_list("pk", flat=True))
-    if not ids:
+    previous = dict(rows.values_list("pk", relation.field.attname))
+    if not previous:
         return 0
-    model._base_manager.filter(pk__in=ids).update(**{name: survivor.pk})
-    _reindex_moved(model, ids)
-    return len(ids)
+    model._base_manager.filter(pk__in=list(previous)).update(**{name: survivor.pk})
+    _after_move(model, name, previous, survivor, actor, names)
+    return len(previous)
 
 
-def _reindex_moved(model, ids: list[int]) -> None:
-    """Refresh the search and duplicate keys of moved rows whose keys name their parent."""
+def _after_move(model, name: str, previous: dict, survivor, actor, names: dict) -> None:
+    """Write the moved rows' history and refresh their duplicate keys, if they are records."""
     from guanxi.core import registry
 
     related_entity = registry.for_model(model)
-    if related_entity is None or related_entity.duplicates is None:
+    if related_entity is None:
         return
-    for instance in model._base_manager.filter(pk__in=ids).iterator(chunk_size=500):
-        engine.index_record(related_entity.name, instance)
+    entries = []
+    rows = model._base_manager.filter(pk__in=list(previous))
+    for instance in rows.iterator(chunk_size=500):
+        if related_entity.duplicates is not None:
+            engine.index_record(related_entity.name, instance)
+        old = previous[instance.pk]
+        entries.append(
+            AuditEntry(
+                entity=related_entity.name,
+                object_id=instance.pk,
+                object_repr=str(instance)[:200],
+                action=AuditAction.UPDATE,
+                actor=actor,
+                changes={
+                    name: [
+                        {"id": old, "repr": names.get(old, "")},
+                        {"id": survivor.pk, "repr": str(survivor)},
+                    ]
+                },
+            )
+        )
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
 
 
 def _move_many_to_many(relation, survivor, duplicate_ids: list[int]) -> int:

@@ -209,6 +209,7 @@ def test_dedupe_command_prints_the_clusters_as_json(rep, capsys):
         {
             "score": printed[0]["score"],
             "reasons": ["same name", "same phone", "same customer"],
+            "similarities": {"name": 1.0, "phone": 1.0, "account": 1.0},
             "records": [
                 {"id": first.pk, "name": "张伟"},
                 {"id": second.pk, "name": "Zhang Wei"},

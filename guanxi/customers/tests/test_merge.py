@@ -71,6 +71,13 @@ def test_merge_keeps_chosen_values_and_moves_everything(rep, pair):
     assert survivor.version == 2
     assert not Account.objects.filter(pk=duplicate.pk).exists()
     assert Contact.objects.get().account == survivor
+    moved_history = AuditEntry.objects.get(entity="contact", object_id=contact.pk)
+    assert moved_history.changes == {
+        "account": [
+            {"id": duplicate.pk, "repr": "華信科技"},
+            {"id": survivor.pk, "repr": "华信科技有限公司"},
+        ]
+    }
     assert DuplicateProfile.objects.get(entity="contact").values["account"] == [str(survivor.pk)]
     assert list(Share.objects.values_list("object_id", "user")) == [(survivor.pk, reader.pk)]
     history = AuditEntry.objects.filter(entity="account", object_id=survivor.pk)
@@ -213,12 +220,19 @@ def test_api_merge_moves_contacts_and_answers_the_survivor(rep, pair):
     assert (body["merged"], body["moved"]) == ([duplicate.pk], {"contacts": 1, "change history": 1})
     assert body["record"]["name"] == "華信科技"
     assert body["record"]["phone"] == "021-5555 1234"
-    stale = api.post(
+    missing = api.post(
         f"/api/v1/accounts/{survivor.pk}/merge",
         {"duplicates": [survivor.pk + 1000]},
         content_type="application/json",
     )
-    assert stale.status_code == 404
+    assert missing.status_code == 404
+    itself = api.post(
+        f"/api/v1/accounts/{survivor.pk}/merge",
+        {"duplicates": [survivor.pk]},
+        content_type="application/json",
+    )
+    assert itself.status_code == 400
+    assert itself.json()["detail"] == "Choose at least one other record to merge."
 
 
 def test_contacts_merge_too(rep):

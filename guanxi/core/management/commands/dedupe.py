@@ -44,6 +44,7 @@ class Command(BaseCommand):
             {
                 "score": group["score"],
                 "reasons": reason_texts(found, group["reasons"]),
+                "similarities": {key: value for key, value in group["reasons"]},
                 "records": [{"id": pk, "name": names.get(pk, "")} for pk in group["member_ids"]],
             }
             for group in groups

@@ -62,6 +62,8 @@ class DuplicateField:
     method: str
     sources: tuple[str, ...]
     weight: float
+    # The finder skips blocks of more records sharing this field's key than this.
+    max_block: int = 40
 
 
 @dataclass
@@ -70,6 +72,9 @@ class DuplicateRules:
 
     fields: list[DuplicateField]
     threshold: float = 0.75
+    # Pairs of field keys combined into one blocking key, so that a common value (张伟)
+    # still makes small blocks together with another field (the customer).
+    combined_keys: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -17,11 +17,14 @@ ACCOUNT_DUPLICATES = DuplicateRules(
 
 CONTACT_DUPLICATES = DuplicateRules(
     fields=[
-        DuplicateField("name", _("name"), normalize.PERSON_NAME, ("name",), 0.4),
+        # Namesakes (张伟) are compared within one customer through the combined key below;
+        # across customers only where few share the name.
+        DuplicateField("name", _("name"), normalize.PERSON_NAME, ("name",), 0.4, max_block=8),
         DuplicateField("phone", _("phone"), normalize.PHONE, ("mobile", "phone"), 0.3),
         DuplicateField("email", _("email"), normalize.EMAIL, ("email",), 0.2),
         DuplicateField("account", _("customer"), normalize.EXACT, ("account",), 0.15),
         DuplicateField("address", _("address"), normalize.ADDRESS, ("address",), 0.05),
     ],
     threshold=0.75,
+    combined_keys=[("name", "account")],
 )

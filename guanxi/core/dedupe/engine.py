@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import models
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from guanxi.core import registry
@@ -106,9 +108,13 @@ def keys_of(entity: Entity, profile: dict[str, list[str]]) -> list[str]:
     if rules is None:
         return []
     keys = []
+    own: dict[str, list[str]] = {}
     for rule in rules.fields:
-        for key in normalize.blocking_keys(rule.method, profile.get(rule.key, [])):
-            keys.append(f"{rule.key}:{key}"[:MAX_KEY_LENGTH])
+        own[rule.key] = normalize.blocking_keys(rule.method, profile.get(rule.key, []))
+        keys.extend(f"{rule.key}:{key}"[:MAX_KEY_LENGTH] for key in own[rule.key])
+    for first, second in rules.combined_keys:
+        if own.get(first) and profile.get(second):
+            keys.append(f"{first}+{second}:{own[first][0]}|{profile[second][0]}"[:MAX_KEY_LENGTH])
     return list(dict.fromkeys(keys))
 
 
@@ -222,11 +228,16 @@ def reason_texts(entity: Entity, reasons: list[list]) -> list[str]:
 
 def candidate_profiles(entity: Entity, keys: list[str], exclude_pk=None) -> dict[int, dict]:
     """Return {id: profile} of the records sharing one of the keys, a bounded number per key."""
-    ids: list[int] = []
-    for key in keys:
-        rows = DuplicateKey.objects.filter(entity=entity.name, key=key)
-        ids.extend(rows.values_list("object_id", flat=True)[:CANDIDATES_PER_KEY])
-    found = set(ids) - {exclude_pk}
+    if not keys:
+        return {}
+    # One statement for all keys; the newest CANDIDATES_PER_KEY records of each key.
+    rows = (
+        DuplicateKey.objects.filter(entity=entity.name, key__in=keys)
+        .annotate(rank=Window(RowNumber(), partition_by=F("key"), order_by=F("object_id").desc()))
+        .filter(rank__lte=CANDIDATES_PER_KEY)
+        .values_list("object_id", flat=True)
+    )
+    found = set(rows) - {exclude_pk}
     if not found:
         return {}
     profiles = DuplicateProfile.objects.filter(entity=entity.name, object_id__in=found)

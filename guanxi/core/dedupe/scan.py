@@ -79,22 +79,27 @@ class Clusters:
         return result
 
 
-def blocks(entity_name: str) -> Iterator[list[int]]:
-    """Yield the ids of each group of 2 to MAX_BLOCK records sharing a key, streamed."""
+def blocks(entity_name: str, limits: dict[str, int] | None = None) -> Iterator[list[int]]:
+    """Yield the ids of each group of records sharing a key, streamed in key order.
+
+    Groups larger than the key's field allows (`limits` by field key, else MAX_BLOCK)
+    are skipped.
+    """
+    limits = limits or {}
     rows = (
         DuplicateKey.objects.filter(entity=entity_name)
         .order_by("key", "object_id")
         .values_list("key", "object_id")
     )
-    current_key, current = None, []
+    current_key, current = "", []
     chunk = 20000 if connection.vendor == "postgresql" else 2000
     for key, object_id in rows.iterator(chunk_size=chunk):
         if key != current_key:
-            if 1 < len(current) <= MAX_BLOCK:
+            if 1 < len(current) <= limits.get(current_key.split(":", 1)[0], MAX_BLOCK):
                 yield current
             current_key, current = key, []
         current.append(object_id)
-    if 1 < len(current) <= MAX_BLOCK:
+    if 1 < len(current) <= limits.get(current_key.split(":", 1)[0], MAX_BLOCK):
         yield current
 
 
@@ -130,7 +135,8 @@ def scan(entity_name: str, progress=None) -> list[dict]:
         batch.clear()
         ids.clear()
 
-    for block in blocks(entity_name):
+    limits = {rule.key: rule.max_block for rule in rules.fields}
+    for block in blocks(entity_name, limits):
         batch.append(block)
         ids.update(block)
         if len(ids) >= BATCH_IDS:

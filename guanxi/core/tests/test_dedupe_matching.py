@@ -219,3 +219,18 @@ def test_precision_and_recall_on_the_labelled_set(entity):
 
     assert result["precision"] >= 0.97, result
     assert result["recall"] >= 0.9, result
+
+
+@pytest.mark.django_db
+def test_a_common_name_still_blocks_small_together_with_the_customer(monkeypatch):
+    from guanxi.core.dedupe import engine
+
+    monkeypatch.setattr(engine, "CANDIDATES_PER_KEY", 2)
+    account = AccountFactory()
+    wanted = indexed(ContactFactory(name="张伟", account=account, email="", mobile=""))
+    for _ in range(3):  # newer namesakes elsewhere fill the name key's candidates
+        indexed(ContactFactory(name="张伟", email="", mobile="", phone=""))
+
+    matches = dedupe.find_duplicates("contact", {"name": "Zhang Wei", "account": account.pk})
+
+    assert [match.record for match in matches] == [wanted]

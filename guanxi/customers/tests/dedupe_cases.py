@@ -204,14 +204,15 @@ def evaluate(entity_name: str, labelled: list[Case]) -> dict:
     entity = registry.get(entity_name)
     rules = entity.duplicates
     profiles = [engine.profile_of(entity, case.values) for case in labelled]
+    limits = {rule.key: rule.max_block for rule in rules.fields}
     blocks: dict[str, list[int]] = {}
     for number, profile in enumerate(profiles):
         for key in engine.keys_of(entity, profile):
             blocks.setdefault(key, []).append(number)
     clusters = Clusters()
     compared = set()
-    for members in blocks.values():
-        if not 1 < len(members) <= MAX_BLOCK:
+    for key, members in blocks.items():
+        if not 1 < len(members) <= limits.get(key.split(":", 1)[0], MAX_BLOCK):
             continue
         for pair in combinations(members, 2):
             if pair in compared:

@@ -35,6 +35,12 @@ def duplicate_patterns(entity):
         path("duplicates/", duplicates.duplicate_list, kwargs, name=f"{name}_duplicates"),
         path("duplicates/scan/", duplicates.duplicate_scan, kwargs, name=f"{name}_duplicate_scan"),
         path("merge/", duplicates.merge, kwargs, name=f"{name}_merge"),
+        path(
+            "<int:pk>/duplicates/",
+            duplicates.record_duplicates,
+            kwargs,
+            name=f"{name}_record_duplicates",
+        ),
         path("merges/<int:pk>/", duplicates.merge_detail, kwargs, name=f"{name}_merge_detail"),
     ]
 

@@ -73,12 +73,17 @@ def default_choices(entity: Entity, records: list[models.Model]) -> dict[str, in
     return choices
 
 
-def _locked(entity: Entity, actor: User, ids: list[int], action: str) -> dict[int, Any]:
-    queryset = entity.model.objects.visible_to(actor, action).select_for_update()
-    found = {record.pk: record for record in queryset.filter(pk__in=ids).order_by("pk")}
-    if len(found) != len(set(ids)):
+def _locked(entity: Entity, actor: User, survivor_pk: int, duplicate_ids: list[int]):
+    """Lock the records in id order (two merges of the same records wait, never deadlock),
+    then check the actor may edit the survivor and delete the duplicates."""
+    ids = [survivor_pk, *duplicate_ids]
+    rows = entity.model._base_manager.select_for_update().filter(pk__in=ids).order_by("pk")
+    found = {record.pk: record for record in rows}
+    editable = entity.model.objects.visible_to(actor, Action.EDIT).filter(pk=survivor_pk)
+    deletable = entity.model.objects.visible_to(actor, Action.DELETE).filter(pk__in=duplicate_ids)
+    if len(found) != len(ids) or not editable.exists() or deletable.count() != len(duplicate_ids):
         raise OutOfScope
-    return found
+    return found[survivor_pk], {pk: found[pk] for pk in duplicate_ids}
 
 
 @transaction.atomic
@@ -102,8 +107,7 @@ def records_merge(
     duplicate_ids = sorted({record.pk for record in duplicates} - {survivor.pk})
     if not duplicate_ids:
         raise MergeRefused(_("Choose at least one other record to merge."))
-    kept = _locked(entity, actor, [survivor.pk], Action.EDIT)[survivor.pk]
-    merged = _locked(entity, actor, duplicate_ids, Action.DELETE)
+    kept, merged = _locked(entity, actor, survivor.pk, duplicate_ids)
     for pk, version in (expected_versions or {}).items():
         record = kept if pk == kept.pk else merged.get(pk)
         if record is not None and getattr(record, "version", version) != version:
@@ -188,6 +192,20 @@ def _apply_choices(survivor, by_id: dict[int, models.Model], choices: dict[str, 
         survivor.custom = custom
 
 
+def moved_labels(moved: dict[str, int]) -> list[tuple[str, int]]:
+    """Return what a merge moved as (kind of record in the reader's language, count)."""
+    from django.apps import apps
+
+    rows = []
+    for label, count in moved.items():
+        try:
+            name = str(apps.get_model(label)._meta.verbose_name_plural)
+        except LookupError:  # an app removed since
+            name = label
+        rows.append((name, count))
+    return rows
+
+
 def move_related(
     entity: Entity, survivor, duplicate_ids: list[int], actor=None, names=None
 ) -> dict[str, int]:
@@ -199,7 +217,7 @@ def move_related(
     moved: dict[str, int] = {}
     names = names or {}
     for relation in entity.model._meta.related_objects:
-        label = str(relation.related_model._meta.verbose_name_plural)
+        label = relation.related_model._meta.label_lower
         if relation.many_to_many:
             count = _move_many_to_many(relation, survivor, duplicate_ids)
         else:
@@ -284,11 +302,11 @@ def _move_references(entity: Entity, survivor, duplicate_ids: list[int]) -> dict
     moved = {}
     shares = _move_shares(entity, survivor, duplicate_ids)
     if shares:
-        moved[str(Share._meta.verbose_name_plural)] = shares
+        moved[Share._meta.label_lower] = shares
     history = AuditEntry.objects.filter(entity=entity.name, object_id__in=duplicate_ids)
     count = history.update(object_id=survivor.pk)
     if count:
-        moved[str(AuditEntry._meta.verbose_name_plural)] = count
+        moved[AuditEntry._meta.label_lower] = count
     MergeRecord.objects.filter(entity=entity.name, survivor_id__in=duplicate_ids).update(
         survivor_id=survivor.pk
     )
@@ -298,7 +316,7 @@ def _move_references(entity: Entity, survivor, duplicate_ids: list[int]) -> dict
         )
         count = rows.update(**{id_field: survivor.pk})
         if count:
-            moved[str(model._meta.verbose_name_plural)] = count
+            moved[model._meta.label_lower] = count
     return moved
 
 

@@ -292,3 +292,17 @@ def test_rules_screen_is_for_administrators(rep, client_for):
     response = client_for(rep).get(reverse("web:duplicate_rules", args=["account"]))
     assert response.status_code == 403
     assert Contact.objects.count() == 0
+
+
+def test_a_records_duplicates_page_lists_matches_with_merge_links(rep, existing, client_for):
+    twin = indexed(AccountFactory(name="華信科技", phone="", owner=rep))
+
+    page = (
+        client_for(rep)
+        .get(reverse("web:account_record_duplicates", args=[twin.pk]))
+        .content.decode()
+    )
+
+    assert page.count('data-testid="duplicate-match"') == 1
+    assert f"ids={twin.pk}&amp;ids={existing.pk}" in page
+    assert "same name" in page

@@ -87,7 +87,7 @@ def test_merge_keeps_chosen_values_and_moves_everything(rep, pair):
     assert merge_entry.changes["phone"] == ["", "021-5555 1234"]
     assert merge_entry.batch == f"merge:{record.pk}"
     assert record.duplicate_ids == [duplicate.pk]
-    assert record.moved == {"contacts": 1, "shares": 1, "change history": 1}
+    assert record.moved == {"customers.contact": 1, "core.share": 1, "core.auditentry": 1}
     assert record.snapshots[str(duplicate.pk)]["phone"] == "021-5555 1234"
     assert record.field_choices["phone"] == duplicate.pk
     assert [m.record for m in dedupe.find_duplicates("account", {"name": "华信科技"})] == [survivor]
@@ -201,6 +201,7 @@ def test_merge_screen_shows_a_column_per_record_then_merges(rep, pair, client_fo
     assert f'href="{detail_url}"' in history
     detail = client.get(detail_url).content.decode()
     assert "91310000X" in detail
+    assert "change history: 1" in detail
     assert "华信科技有限公司" in detail
 
 
@@ -217,7 +218,10 @@ def test_api_merge_moves_contacts_and_answers_the_survivor(rep, pair):
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["merged"], body["moved"]) == ([duplicate.pk], {"contacts": 1, "change history": 1})
+    assert (body["merged"], body["moved"]) == (
+        [duplicate.pk],
+        {"customers.contact": 1, "core.auditentry": 1},
+    )
     assert body["record"]["name"] == "華信科技"
     assert body["record"]["phone"] == "021-5555 1234"
     missing = api.post(

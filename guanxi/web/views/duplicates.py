@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from guanxi.core import display
 from guanxi.core.choices import Action
+from guanxi.core.dedupe import duplicate_check, reason_texts
 from guanxi.core.dedupe import merge as merging
-from guanxi.core.dedupe import reason_texts
 from guanxi.core.jobs import job_start
 from guanxi.core.models import DuplicateCluster, Job, MergeRecord
 from guanxi.core.permissions import OutOfScope, can, require
@@ -79,6 +79,31 @@ def duplicate_list(request, entity_name: str):
         and can(request.user, entity.name, Action.DELETE),
     }
     return render(request, "web/duplicates.html", context)
+
+
+@login_required
+def record_duplicates(request, entity_name: str, pk: int):
+    """Show the records that look like one record, with a merge button for each."""
+    entity = duplicate_entity(entity_name)
+    require(request.user, entity.name, Action.VIEW)
+    record = (
+        entity.model.objects.visible_to(request.user, Action.VIEW)
+        .select_related(*entity.select_related)
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    check = duplicate_check(entity.name, record, user=request.user, exclude_pk=record.pk, limit=50)
+    context = {
+        "entity": entity,
+        "current_entity": entity,
+        "record": record,
+        "check": check,
+        "can_merge": can(request.user, entity.name, Action.EDIT)
+        and can(request.user, entity.name, Action.DELETE),
+    }
+    return render(request, "web/record_duplicates.html", context)
 
 
 @login_required
@@ -225,6 +250,7 @@ def merge_detail(request, entity_name: str, pk: int):
         "ids": ids,
         "rows": rows,
         "custom_rows": _custom_rows(entity, record, ids, definitions),
+        "moved": merging.moved_labels(record.moved),
     }
     return render(request, "web/merge_detail.html", context)
 

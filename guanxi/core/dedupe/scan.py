@@ -79,8 +79,10 @@ class Clusters:
         return result
 
 
-def blocks(entity_name: str, limits: dict[str, int] | None = None) -> Iterator[list[int]]:
-    """Yield the ids of each group of records sharing a key, streamed in key order.
+def blocks(
+    entity_name: str, limits: dict[str, int] | None = None
+) -> Iterator[tuple[list[int], int]]:
+    """Yield (ids, keys read so far) of each group of records sharing a key, in key order.
 
     Groups larger than the key's field allows (`limits` by field key, else MAX_BLOCK)
     are skipped.
@@ -91,16 +93,17 @@ def blocks(entity_name: str, limits: dict[str, int] | None = None) -> Iterator[l
         .order_by("key", "object_id")
         .values_list("key", "object_id")
     )
-    current_key, current = "", []
+    current_key, current, read = "", [], 0
     chunk = 20000 if connection.vendor == "postgresql" else 2000
     for key, object_id in rows.iterator(chunk_size=chunk):
         if key != current_key:
             if 1 < len(current) <= limits.get(current_key.split(":", 1)[0], MAX_BLOCK):
-                yield current
+                yield current, read
             current_key, current = key, []
         current.append(object_id)
+        read += 1
     if 1 < len(current) <= limits.get(current_key.split(":", 1)[0], MAX_BLOCK):
-        yield current
+        yield current, read
 
 
 def scan(entity_name: str, progress=None) -> list[dict]:
@@ -113,6 +116,7 @@ def scan(entity_name: str, progress=None) -> list[dict]:
     compared: set[int] = set()  # pairs as first << 32 | second, a fraction of a tuple's size
     batch: list[list[int]] = []
     ids: set[int] = set()
+    reported = [0, 0]  # keys read, keys reported to the progress bar
 
     def flush():
         profiles = dict(
@@ -131,12 +135,14 @@ def scan(entity_name: str, progress=None) -> list[dict]:
                 if value >= rules.threshold:
                     clusters.join(*pair, Edge(value, reasons))
         if progress:
-            progress(len(ids))
+            progress(reported[0] - reported[1])
+            reported[1] = reported[0]
         batch.clear()
         ids.clear()
 
     limits = {rule.key: rule.max_block for rule in rules.fields}
-    for block in blocks(entity_name, limits):
+    for block, read in blocks(entity_name, limits):
+        reported[0] = read
         batch.append(block)
         ids.update(block)
         if len(ids) >= BATCH_IDS:
@@ -178,7 +184,8 @@ def run_scan_job(job: Job, progress) -> dict:
     """Find an entity's duplicates in the background, with a progress bar."""
     entity_name = job.params["entity"]
     entity = registry.get(entity_name)
-    progress.set_total(DuplicateProfile.objects.filter(entity=entity_name).count())
+    # The bar counts blocking keys read: the scan reads each once, in order.
+    progress.set_total(DuplicateKey.objects.filter(entity=entity_name).count())
     groups = scan_and_store(entity_name, job=job, progress=progress)
     records = sum(len(group["member_ids"]) for group in groups)
     message = _("%(groups)d groups of possible duplicates (%(records)d %(entities)s) found.") % {

@@ -234,3 +234,18 @@ def test_a_common_name_still_blocks_small_together_with_the_customer(monkeypatch
     matches = dedupe.find_duplicates("contact", {"name": "Zhang Wei", "account": account.pk})
 
     assert [match.record for match in matches] == [wanted]
+
+
+@pytest.mark.django_db
+def test_the_create_time_check_is_a_fixed_handful_of_queries(django_assert_num_queries):
+    user = UserFactory()
+    grant(user, "contact", scope="all")
+    for number in range(5):
+        indexed(ContactFactory(name="张伟", mobile=f"1391234567{number}"))
+    values = {"name": "Zhang Wei", "mobile": "13912345670", "email": "x@example.cn"}
+
+    # rules, keys, profiles, the user's grants, the matching records with their owners
+    with django_assert_num_queries(5):
+        check = dedupe.duplicate_check("contact", values, user=user)
+
+    assert len(check.matches) == 1

@@ -10,7 +10,7 @@ from django.urls import reverse
 from guanxi.api.auth import token_create
 from guanxi.core import dedupe
 from guanxi.core.choices import Action
-from guanxi.core.models import DuplicateCluster, DuplicateRule, Job
+from guanxi.core.models import DuplicateCluster, DuplicateKey, DuplicateRule, Job
 from guanxi.core.tests.factories import UserFactory, grant
 from guanxi.customers.models import Account, Contact
 from guanxi.customers.tests.factories import AccountFactory, ContactFactory
@@ -175,6 +175,8 @@ def test_finder_job_groups_duplicates_with_reasons(
     job = Job.objects.get()
     assert response["Location"] == reverse("web:job_detail", args=[job.pk])
     assert (job.status, job.result["groups"]) == ("done", 1)
+    assert job.total == DuplicateKey.objects.filter(entity="contact").count()
+    assert 0 < job.done <= job.total
     cluster = DuplicateCluster.objects.get()
     assert cluster.member_ids == sorted([first.pk, second.pk, third.pk])
     assert cluster.reasons == [["name", 1.0], ["phone", 1.0], ["account", 1.0]]
@@ -306,3 +308,14 @@ def test_a_records_duplicates_page_lists_matches_with_merge_links(rep, existing,
     assert page.count('data-testid="duplicate-match"') == 1
     assert f"ids={twin.pk}&amp;ids={existing.pk}" in page
     assert "same name" in page
+
+
+def test_a_second_scan_while_one_waits_opens_the_running_one(rep, client_for):
+    running = Job.objects.create(
+        user=rep, kind="dedupe_scan", title="scan", params={"entity": "account"}
+    )
+
+    response = client_for(rep).post(reverse("web:account_duplicate_scan"))
+
+    assert response["Location"] == reverse("web:job_detail", args=[running.pk])
+    assert Job.objects.count() == 1

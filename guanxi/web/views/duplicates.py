@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanxi.core import display
-from guanxi.core.choices import Action
+from guanxi.core.choices import Action, JobStatus
 from guanxi.core.dedupe import duplicate_check, reason_texts
 from guanxi.core.dedupe import merge as merging
 from guanxi.core.jobs import job_start
@@ -112,6 +112,9 @@ def duplicate_scan(request, entity_name: str):
     """Start the duplicate finder over every record of the entity, as a background job."""
     entity = duplicate_entity(entity_name)
     require(request.user, entity.name, Action.EDIT)
+    running = last_scan(entity)
+    if running is not None and running.status in (JobStatus.PENDING, JobStatus.RUNNING):
+        return redirect(reverse("web:job_detail", args=[running.pk]))
     job = job_start(
         user=request.user,
         kind="dedupe_scan",

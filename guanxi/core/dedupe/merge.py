@@ -139,16 +139,21 @@ def records_merge(
         duplicate_ids=duplicate_ids,
         actor=actor,
         snapshots=snapshots,
-        field_choices={key: pk for key, pk in choices.items()},
+        field_choices=choices,
         moved=moved,
     )
-    changes = {"merged_from": [names, None], **audit.diff(before, audit.snapshot(kept))}
+    _written(actor, entity, kept, record, names, audit.diff(before, audit.snapshot(kept)))
+    return record
+
+
+def _written(actor, entity: Entity, kept, record: MergeRecord, names: str, changes) -> None:
+    """Do what follows a merge: the survivor's history, its keys, the event on commit."""
     audit.record(
         actor=actor,
         entity=entity.name,
         instance=kept,
         action=AuditAction.MERGE,
-        changes=changes,
+        changes={"merged_from": [names, None], **changes},
         batch=f"merge:{record.pk}",
     )
     search.index_record(entity.name, kept)
@@ -158,9 +163,8 @@ def records_merge(
         entity=entity.name,
         id=kept.pk,
         actor_id=actor.pk,
-        merged_ids=duplicate_ids,
+        merged_ids=record.duplicate_ids,
     )
-    return record
 
 
 def _choices(entity: Entity, records: list, requested: dict[str, int]) -> dict[str, int]:

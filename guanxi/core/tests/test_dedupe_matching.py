@@ -80,7 +80,14 @@ def test_different_chinese_people_are_not_similar():
 
 
 @pytest.mark.parametrize(
-    "number", ["13912345678", "+86 139 1234 5678", "0086-139-1234-5678", "(139) 1234 5678"]
+    "number",
+    [
+        "13912345678",
+        "+86 139 1234 5678",
+        "0086-139-1234-5678",
+        "(139) 1234 5678",
+        "１３９－１２３４－５６７８",
+    ],
 )
 def test_phone_numbers_in_any_format_become_e164(number):
     assert normalize.phone_profile(number) == ["+8613912345678"]
@@ -99,6 +106,7 @@ def test_landline_with_area_code_in_any_format():
         ("li.na@outlook.com", "lina@outlook.com", False),
         ("zhang.wei@huaxin.cn", "zhangwei@huaxin.cn", False),
         ("ZHANG@QQ.COM", "zhang@qq.com", True),
+        ("ｚｈａｎｇ＠ｑｑ．ｃｏｍ", "zhang@qq.com", True),
     ],
 )
 def test_emails_fold_case_and_follow_each_providers_dot_and_plus_rules(first, second, same):

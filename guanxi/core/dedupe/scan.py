@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from guanxi.core import registry
-from guanxi.core.dedupe.engine import rules_for, score
+from guanxi.core.dedupe.engine import reindex, rules_for, score
 from guanxi.core.jobs import job_handler
 from guanxi.core.models import DuplicateCluster, DuplicateKey, DuplicateProfile, Job
 
@@ -174,6 +174,16 @@ def clusters_store(entity_name: str, groups: list[dict], job: Job | None = None)
 
 
 def scan_and_store(entity_name: str, job: Job | None = None, progress=None) -> list[dict]:
+    """Find and store an entity's clusters; keys are built first if there are none yet.
+
+    Records written before duplicate detection existed (or loaded in bulk) have no keys.
+    """
+    model = registry.get(entity_name).model
+    if (
+        not DuplicateProfile.objects.filter(entity=entity_name).exists()
+        and model._base_manager.exists()
+    ):
+        reindex(entity_name)
     groups = scan(entity_name, progress=progress)
     clusters_store(entity_name, groups, job)
     return groups

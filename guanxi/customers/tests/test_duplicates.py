@@ -1,5 +1,6 @@
 """Duplicate check on the form and the API, the finder, `guanxi dedupe`, the rules screen."""
 
+import io
 import json
 
 import pytest
@@ -190,7 +191,7 @@ def test_finder_shows_only_members_the_user_may_see(rep, client_for):
     make_contacts(rep)
     viewer = UserFactory()
     grant(viewer, "contact", actions=["view"], scope="own")
-    call_command("dedupe", "contacts", "--json", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("dedupe", "contacts", "--json", stdout=io.StringIO())
 
     page = client_for(viewer).get(reverse("web:contact_duplicates")).content.decode()
     assert 'data-testid="duplicate-group"' not in page
@@ -256,6 +257,16 @@ def test_reindex_rebuilds_keys_of_bulk_loaded_records(rep):
     assert dedupe.reindex("account") == 2
 
     assert len(dedupe.find_duplicates("account", {"name": "明德教育"})) == 2
+
+
+def test_the_first_scan_builds_missing_keys(rep):
+    Account.objects.bulk_create(
+        [Account(number="X1", name="明德教育有限公司"), Account(number="X2", name="明德教育")]
+    )
+
+    call_command("dedupe", "accounts", stdout=io.StringIO())
+
+    assert DuplicateCluster.objects.get().size == 2
 
 
 def test_rules_screen_changes_the_rules_for_every_path(client_for):

@@ -8,11 +8,18 @@ from django.utils.translation import gettext as _
 class ApiError(Exception):
     """Raised by endpoints to answer with a documented error."""
 
-    def __init__(self, status: int, detail: str, errors: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict | None = None,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = errors or {}
+        self.extra = extra or {}
 
 
 def form_errors(form) -> dict[str, list[str]]:

@@ -16,10 +16,12 @@ from django.utils.translation import override
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import create_model
 
+from guanxi.api.duplicate_schemas import DuplicateConflict, MergeIn, check_duplicates
 from guanxi.api.errors import ApiError, invalid
 from guanxi.api.schemas import in_schema, out_schema, record_out
 from guanxi.core import customfields, queries, services, timeline
 from guanxi.core.choices import Action, ShareAccess
+from guanxi.core.dedupe import merge as merging
 from guanxi.core.models import Team, User
 from guanxi.core.permissions import OutOfScope, require
 from guanxi.core.registry import Entity
@@ -154,8 +156,10 @@ def build_router(entity: Entity) -> Router:
         items = [record_out(entity, record) for record in queryset[offset : offset + limit]]
         return {"count": count, "count_capped": capped, "items": items}
 
-    @router.post("", response={201: Out}, operation_id=f"{entity.plural}_create")
-    def create_record(request, payload: In):
+    @router.post(
+        "", response={201: Out, 409: DuplicateConflict}, operation_id=f"{entity.plural}_create"
+    )
+    def create_record(request, payload: In, allow_duplicate: bool = False):
         require(request.auth, entity.name, Action.CREATE)
         # Fields left out take the model's defaults, as on the screen's empty form.
         defaults = current_values(entity, entity.model())
@@ -163,6 +167,7 @@ def build_router(entity: Entity) -> Router:
         form = entity.form_class(data, user=request.auth)
         if not form.is_valid():
             raise invalid(form)
+        check_duplicates(request, entity, form, allow_duplicate)
         try:
             record = services.record_create(actor=request.auth, entity=entity, form=form)
         except OutOfScope:
@@ -176,7 +181,7 @@ def build_router(entity: Entity) -> Router:
         require(request.auth, entity.name, Action.VIEW)
         return record_out(entity, get_record(entity, request.auth, pk))
 
-    def update(request, pk: int, payload, partial: bool):
+    def update(request, pk: int, payload, partial: bool, allow_duplicate: bool):
         require(request.auth, entity.name, Action.EDIT)
         record = get_record(entity, request.auth, pk, Action.EDIT)
         raw = payload.dict(exclude_unset=True)
@@ -188,6 +193,7 @@ def build_router(entity: Entity) -> Router:
         form = entity.form_class(form_data(entity, raw, base), instance=record, user=request.auth)
         if not form.is_valid():
             raise invalid(form)
+        check_duplicates(request, entity, form, allow_duplicate, record)
         try:
             record = services.record_update(
                 actor=request.auth, entity=entity, form=form, expected_version=version
@@ -200,13 +206,21 @@ def build_router(entity: Entity) -> Router:
             ) from None
         return record_out(entity, record)
 
-    @router.patch("/{int:pk}", response=Out, operation_id=f"{entity.plural}_update")
-    def patch_record(request, pk: int, payload: In):
-        return update(request, pk, payload, partial=True)
+    @router.patch(
+        "/{int:pk}",
+        response={200: Out, 409: DuplicateConflict},
+        operation_id=f"{entity.plural}_update",
+    )
+    def patch_record(request, pk: int, payload: In, allow_duplicate: bool = False):
+        return update(request, pk, payload, partial=True, allow_duplicate=allow_duplicate)
 
-    @router.put("/{int:pk}", response=Out, operation_id=f"{entity.plural}_replace")
-    def put_record(request, pk: int, payload: In):
-        return update(request, pk, payload, partial=False)
+    @router.put(
+        "/{int:pk}",
+        response={200: Out, 409: DuplicateConflict},
+        operation_id=f"{entity.plural}_replace",
+    )
+    def put_record(request, pk: int, payload: In, allow_duplicate: bool = False):
+        return update(request, pk, payload, partial=False, allow_duplicate=allow_duplicate)
 
     @router.delete("/{int:pk}", response={204: None}, operation_id=f"{entity.plural}_delete")
     def delete_record(request, pk: int):
@@ -283,4 +297,53 @@ def build_router(entity: Entity) -> Router:
             "next": next_before.isoformat() if next_before else None,
         }
 
+    if entity.duplicates is not None:
+        add_merge_route(router, entity, Out)
     return router
+
+
+def add_merge_route(router: Router, entity: Entity, Out) -> None:
+    """Add `POST /<plural>/{id}/merge`: the duplicates merge into the record of the path."""
+
+    class MergeOut(Schema):
+        merge: int
+        merged: list[int]
+        moved: dict[str, int]
+        record: Out
+
+    MergeOut.__name__ = f"{entity.model.__name__}MergeOut"
+
+    @router.post("/{int:pk}/merge", response=MergeOut, operation_id=f"{entity.plural}_merge")
+    def merge_records(request, pk: int, payload: MergeIn):
+        require(request.auth, entity.name, Action.EDIT)
+        require(request.auth, entity.name, Action.DELETE)
+        survivor = get_record(entity, request.auth, pk, Action.EDIT)
+        duplicates = list(
+            entity.model.objects.visible_to(request.auth, Action.DELETE)
+            .filter(pk__in=payload.duplicates)
+            .exclude(pk=pk)
+        )
+        if len(duplicates) != len(set(payload.duplicates) - {pk}):
+            raise ApiError(404, _("Not found."))
+        versions = {pk: payload.version} if payload.version is not None else None
+        try:
+            record = merging.records_merge(
+                actor=request.auth,
+                entity=entity,
+                survivor=survivor,
+                duplicates=duplicates,
+                field_choices=payload.fields,
+                expected_versions=versions,
+            )
+        except merging.MergeRefused as refused:
+            raise ApiError(refused.status, str(refused.message)) from None
+        except OutOfScope:
+            raise ApiError(404, _("Not found.")) from None
+        except ProtectedError as error:
+            raise ApiError(409, protected_message(error)) from None
+        return {
+            "merge": record.pk,
+            "merged": record.duplicate_ids,
+            "moved": record.moved,
+            "record": record_out(entity, get_record(entity, request.auth, pk)),
+        }

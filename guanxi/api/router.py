@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from guanxi.api import org
+from guanxi.api import duplicates, org
 from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
@@ -35,7 +35,9 @@ api = NinjaAPI(
 
 @api.exception_handler(ApiError)
 def api_error(request, error: ApiError):
-    return api.create_response(request, body(error.detail, error.errors), status=error.status)
+    return api.create_response(
+        request, {**body(error.detail, error.errors), **error.extra}, status=error.status
+    )
 
 
 @api.exception_handler(NinjaValidationError)
@@ -79,3 +81,4 @@ api.add_router("/", org.router)
 api.add_router("/", customers_api.router)
 api.add_router("/imports", imports_router)
 api.add_router("/exports", exports_router)
+api.add_router("/duplicates", duplicates.router)

@@ -9,3 +9,4 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from guanxi.core import checks, subscribers  # noqa: F401  (registers checks and handlers)
+        from guanxi.core.dedupe import scan  # noqa: F401  (registers the finder's job)

@@ -12,6 +12,7 @@ class Action(models.TextChoices):
     DELETE = "delete", _("Delete")
     EXPORT = "export", _("Export")
     ASSIGN = "assign", _("Assign")
+    SAVE_DUPLICATE = "save_duplicate", _("Save duplicates")
 
 
 class Scope(models.TextChoices):
@@ -37,6 +38,7 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", _("Deleted")
     SHARE = "share", _("Shared")
     ASSIGN = "assign", _("Assigned")
+    MERGE = "merge", _("Merged")
 
 
 class CustomFieldType(models.TextChoices):

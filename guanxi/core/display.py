@@ -24,6 +24,7 @@ CUSTOM_PREFIX = "custom."
 HISTORY_LABELS = {
     "shared_with": gettext_lazy("Shared with"),
     "access": gettext_lazy("Access"),
+    "merged_from": gettext_lazy("Merged records"),
 }
 
 

@@ -50,6 +50,34 @@ class Tab:
 
 
 @dataclass
+class DuplicateField:
+    """Describe one field duplicate detection compares (CUS-5).
+
+    `method` is how values are normalised and compared (company_name, person_name, phone,
+    email, address, exact); `sources` are the model fields read, e.g. mobile and phone.
+    """
+
+    key: str
+    label: str | Promise
+    method: str
+    sources: tuple[str, ...]
+    weight: float
+    # The finder skips blocks of more records sharing this field's key than this.
+    max_block: int = 40
+
+
+@dataclass
+class DuplicateRules:
+    """Describe how an entity's duplicates are found: compared fields and the threshold."""
+
+    fields: list[DuplicateField]
+    threshold: float = 0.75
+    # Pairs of field keys combined into one blocking key, so that a common value (张伟)
+    # still makes small blocks together with another field (the customer).
+    combined_keys: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Entity:
     """Hold everything the generic layer needs to know about one entity."""
 
@@ -74,6 +102,7 @@ class Entity:
     number_sequence: str = ""
     # Labels of change-history keys that are not model fields, e.g. links to other records.
     history_labels: dict[str, str | Promise] = field(default_factory=dict)
+    duplicates: DuplicateRules | None = None
 
     @property
     def verbose_name(self) -> str:

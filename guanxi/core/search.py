@@ -134,6 +134,7 @@ REGION_PREFIXES = sorted(
 )
 _NON_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_TRAILING_NOTE = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 _PHONE_QUERY = re.compile(r"^\+?[\d\s\-().]{3,}$")
 
 
@@ -153,6 +154,8 @@ def strip_company_name(name: str) -> str:
     changed = True
     while changed:
         changed = False
+        # A trailing note in brackets, e.g. (总部) or (集团), hides the legal suffix before it.
+        text = _TRAILING_NOTE.sub("", text)
         stripped = text.rstrip(" .,，()（）")
         for suffix in COMPANY_SUFFIXES:
             if stripped.endswith(suffix) and len(stripped) > len(suffix):

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from guanxi.core import audit, events, search
+from guanxi.core import audit, dedupe, events, search
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.models import Notification, Sequence, Share, Team, User
 from guanxi.core.permissions import can, ensure_in_scope, require
@@ -65,8 +65,10 @@ def record_written(
     )
     if action == AuditAction.DELETE:
         search.unindex_records(entity.name, [instance.pk])
+        dedupe.unindex_records(entity.name, [instance.pk])
     else:
         search.index_record(entity.name, instance)
+        dedupe.index_record(entity.name, instance)
     past = {"create": "created", "update": "updated", "delete": "deleted"}.get(action, action)
     events.emit(
         f"{entity.name}.{past}",

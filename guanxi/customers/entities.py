@@ -8,6 +8,7 @@ from guanxi.core.money import format_money
 from guanxi.core.phones import format_phone
 from guanxi.core.registry import Column, Entity, Filter, Tab
 from guanxi.customers.choices import AccountType, ContactRole, Grade, Industry, Source
+from guanxi.customers.duplicates import ACCOUNT_DUPLICATES, CONTACT_DUPLICATES
 from guanxi.customers.forms import AccountForm, ContactForm
 from guanxi.customers.models import Account, AccountContact, Contact
 
@@ -185,6 +186,7 @@ ACCOUNT = registry.register(
             ),
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",
+        duplicates=ACCOUNT_DUPLICATES,
     )
 )
 
@@ -294,6 +296,7 @@ CONTACT = registry.register(
         ],
         history_labels={"further_accounts": _("Further customers")},
         factory="guanxi.customers.tests.factories.ContactFactory",
+        duplicates=CONTACT_DUPLICATES,
     )
 )
 

@@ -361,6 +361,7 @@ class Importer:
                 )
         AuditEntry.objects.bulk_create(entries, batch_size=1000)
         SearchToken.objects.bulk_create(tokens, batch_size=2000)
+        dedupe.index_new_records(self.entity.name, instances)
         # One event per batch; the import's rows name the records.
         events.emit(
             f"{self.entity.name}.imported",

@@ -13,7 +13,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core import audit, events, registry, search
+from guanxi.core import audit, dedupe, events, registry, search
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.jobs import job_start
 from guanxi.core.models import AuditEntry, Share, User
@@ -134,6 +134,7 @@ def _restore_updated(actor, entity, rows, run: ImportRun, progress) -> None:
             batch=batch,
         )
         search.index_record(entity.name, record)
+        dedupe.index_record(entity.name, record)
         events.emit(
             f"{entity.name}.updated",
             entity=entity.name,
@@ -174,6 +175,7 @@ def _delete_created(actor, entity, ids: list[int], run: ImportRun) -> None:
         ]
     )
     search.unindex_records(entity.name, ids)
+    dedupe.unindex_records(entity.name, ids)
     Share.objects.filter(entity=entity.name, object_id__in=ids).delete()
     try:
         model.objects.filter(pk__in=ids).delete()

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from guanxi.core import registry
 from guanxi.dataio import views as dataio_views
-from guanxi.web.views import bulk, pages, records, settings_views
+from guanxi.web.views import bulk, duplicates, pages, records, settings_views
 
 app_name = "web"
 
@@ -27,6 +27,26 @@ def entity_patterns(entity):
         path("<int:pk>/edit/", records.record_edit, kwargs, name=f"{name}_edit"),
         path("<int:pk>/delete/", records.record_delete, kwargs, name=f"{name}_delete"),
         path("<int:pk>/share/", records.record_share, kwargs, name=f"{name}_share"),
+        *duplicate_patterns(entity),
+    ]
+
+
+def duplicate_patterns(entity):
+    if entity.duplicates is None:
+        return []
+    name = entity.name
+    kwargs = {"entity_name": name}
+    return [
+        path("duplicates/", duplicates.duplicate_list, kwargs, name=f"{name}_duplicates"),
+        path("duplicates/scan/", duplicates.duplicate_scan, kwargs, name=f"{name}_duplicate_scan"),
+        path("merge/", duplicates.merge, kwargs, name=f"{name}_merge"),
+        path(
+            "<int:pk>/duplicates/",
+            duplicates.record_duplicates,
+            kwargs,
+            name=f"{name}_record_duplicates",
+        ),
+        path("merges/<int:pk>/", duplicates.merge_detail, kwargs, name=f"{name}_merge_detail"),
     ]
 
 

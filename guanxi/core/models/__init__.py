@@ -1,5 +1,12 @@
 from guanxi.core.models.base import BaseModel, OwnedModel
 from guanxi.core.models.config import CustomField, Sequence, localized
+from guanxi.core.models.dedupe import (
+    DuplicateCluster,
+    DuplicateKey,
+    DuplicateProfile,
+    DuplicateRule,
+    MergeRecord,
+)
 from guanxi.core.models.org import Department, Role, RolePermission, Team, Territory, User
 from guanxi.core.models.records import AuditEntry, SearchToken, Share
 from guanxi.core.models.system import ApiToken, Job, Notification
@@ -10,7 +17,12 @@ __all__ = [
     "BaseModel",
     "CustomField",
     "Department",
+    "DuplicateCluster",
+    "DuplicateKey",
+    "DuplicateProfile",
+    "DuplicateRule",
     "Job",
+    "MergeRecord",
     "Notification",
     "OwnedModel",
     "Role",

@@ -78,3 +78,19 @@ def test_demo_users_see_their_scope_and_search_works(settings, tmp_path):
         assert account.owner_id == rep.pk or account.pk in shared_with_rep
     assert visible.filter(owner=rep).count() == Account.objects.filter(owner=rep).count() > 0
     assert visible.count() < Account.objects.count()
+
+
+def test_demo_has_duplicates_to_show(settings, tmp_path):
+    from guanxi.core.models import DuplicateCluster
+
+    settings.DATA_DIR = tmp_path
+    call_command("demo", stdout=__import__("io").StringIO())
+
+    clusters = DuplicateCluster.objects.filter(entity="account")
+    assert clusters.count() >= 5
+    assert DuplicateCluster.objects.filter(entity="contact").count() >= 5
+    admin = User.objects.get(username="admin")
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/accounts/duplicates/").content.decode()
+    assert page.count('data-testid="duplicate-group"') == clusters.count()

@@ -123,11 +123,16 @@ def test_skip_bad_rows_keeps_good_rows_and_reports_bad_ones(rep):
 def test_duplicates_in_file_and_in_database_are_skipped(rep):
     existing = AccountFactory(owner=rep, name="杭州云帆科技有限公司", phone="")
     search.index_record("account", existing)
+    dedupe.index_record("account", existing)
     run = run_import(
         rep, [HEADER, ["云帆科技", "", "", ""], ["新客户", "", "", ""], ["新客户", "", "", ""]]
     )
     assert (run.created_count, run.skipped_count) == (1, 2)
     assert Account.objects.count() == 2
+    imported = Account.objects.get(name="新客户")
+    # The imported record is indexed for the duplicate check of every later entry path.
+    matches = dedupe.find_duplicates("account", {"name": "新客户有限公司"}, user=rep)
+    assert [match.record for match in matches] == [imported]
 
 
 def test_duplicates_update_the_existing_record_and_undo_restores_it(rep):
@@ -136,6 +141,7 @@ def test_duplicates_update_the_existing_record_and_undo_restores_it(rep):
         owner=rep, name="杭州云帆科技有限公司", phone="", city="杭州", grade=""
     )
     search.index_record("account", existing)
+    dedupe.index_record("account", existing)
     run = run_import(
         rep,
         [HEADER, ["杭州云帆科技有限公司", "贵宾型", "", ""], ["新客户", "", "", "北京"]],
@@ -155,6 +161,7 @@ def test_duplicates_update_the_existing_record_and_undo_restores_it(rep):
 def test_duplicates_created_anyway(rep):
     existing = AccountFactory(owner=rep, name="云帆科技", phone="")
     search.index_record("account", existing)
+    dedupe.index_record("account", existing)
     run = run_import(
         rep, [HEADER, ["云帆科技", "", "", ""], ["云帆科技", "", "", ""]], duplicates="create"
     )
@@ -256,6 +263,7 @@ def test_lookups_run_in_threads_when_batches_commit(rep, monkeypatch):
     existing = [AccountFactory(owner=rep, name=f"老客户{n}", phone="") for n in range(5)]
     for account in existing:
         search.index_record("account", account)
+        dedupe.index_record("account", account)
     rows = [HEADER, *[[f"老客户{n}", "", "", ""] for n in range(5)]]
     rows += [[f"新客户{n}", "", "", ""] for n in range(20)]
     run = run_import(rep, rows)

@@ -210,3 +210,44 @@ def test_bulk_edit_changes_only_the_ticked_rows(page, live_server):
     expect(rows.filter(has_text=names[2])).not_to_contain_text("VIP")
     grades = dict(Account.objects.values_list("name", "grade"))
     assert grades == {names[0]: "vip", names[1]: "vip", names[2]: ""}
+
+
+def test_duplicate_warning_then_merge_from_the_duplicates_screen(page, live_server):
+    from guanxi.core import dedupe
+    from guanxi.core.choices import Action
+
+    user = UserFactory(username="chen.jing")
+    grant(user, "account", actions=[*[a.value for a in Action]], scope="all")
+    existing = AccountFactory(name="杭州云帆科技有限公司", phone="0571-8888 1234", owner=user)
+    dedupe.index_record("account", existing)
+    log_in(page, live_server, "chen.jing")
+
+    page.goto(f"{live_server.url}/accounts/new/")
+    form = page.get_by_test_id("record-form")
+    form.locator("[name=name]").fill("杭州雲帆科技股份有限公司")
+    form.locator("[name=phone]").fill("+86 571 88881234")
+    page.get_by_test_id("save").click()
+
+    warning = page.get_by_test_id("duplicate-warning")
+    expect(warning.get_by_test_id("duplicate-match")).to_have_count(1)
+    expect(warning).to_contain_text("杭州云帆科技有限公司")
+    expect(warning).to_contain_text("same phone")
+    page.get_by_test_id("save-duplicate").click()
+    expect(page.get_by_test_id("record-title")).to_have_text("杭州雲帆科技股份有限公司")
+    assert Account.objects.count() == 2
+
+    page.goto(f"{live_server.url}/accounts/")
+    page.get_by_test_id("duplicates").click()
+    page.get_by_test_id("duplicate-scan").click()
+    expect(page.get_by_test_id("job-progress")).to_have_attribute("data-status", "done")
+    page.get_by_test_id("job-result").click()
+    expect(page.get_by_test_id("duplicate-group")).to_have_count(1)
+    page.get_by_test_id("merge-group").click()
+    page.get_by_test_id(f"survivor-{existing.pk}").check()
+    copy = Account.objects.exclude(pk=existing.pk).get()
+    page.get_by_test_id(f"field-name-{existing.pk}").check()
+    page.get_by_test_id("merge-submit").click()
+
+    expect(page.get_by_test_id("record-title")).to_have_text("杭州云帆科技有限公司")
+    assert list(Account.objects.values_list("pk", flat=True)) == [existing.pk]
+    assert not Account.objects.filter(pk=copy.pk).exists()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from guanxi.core import (
     audit,
     customfields,
+    dedupe,
     display,
     queries,
     registry,
@@ -32,6 +33,7 @@ from guanxi.web.forms import ShareForm
 PAGE_SIZES = (25, 50, 100)
 
 
+# Labels of history keys that are not fields, read in the request's language.
 def entity_or_404(entity_name: str) -> Entity:
     entity = registry.find(entity_name)
     if entity is None:
@@ -257,7 +259,10 @@ def _history_rows(entity: Entity, record, definitions) -> list[dict]:
             }
             for key, values in entry.changes.items()
         ]
-        rows.append({"entry": entry, "changes": changes})
+        merge_url = ""
+        if entry.batch.startswith("merge:") and entity.duplicates is not None:
+            merge_url = reverse(entity.url_name("merge_detail"), args=[int(entry.batch[6:])])
+        rows.append({"entry": entry, "changes": changes, "merge_url": merge_url})
     return rows
 
 
@@ -267,6 +272,32 @@ def _version_from(request) -> int | None:
         return int(raw)
     except (TypeError, ValueError):
         return None
+
+
+def duplicate_warning(request, entity: Entity, form, record=None) -> dict | None:
+    """Return the duplicate panel's context if the form's values look like existing records.
+
+    Saving anyway takes the "save duplicates" permission. An edit is checked only when a
+    compared field changed, so a known pair does not warn at every edit.
+    """
+    if entity.duplicates is None:
+        return None
+    if record is not None:
+        sources = {source for rule in entity.duplicates.fields for source in rule.sources}
+        if not sources & set(form.changed_data):
+            return None
+    allowed = can(request.user, entity.name, Action.SAVE_DUPLICATE)
+    if allowed and request.POST.get("save_duplicate"):
+        return None
+    check = dedupe.duplicate_check(
+        entity.name,
+        form.cleaned_data,
+        user=request.user,
+        exclude_pk=getattr(record, "pk", None),
+    )
+    if not check:
+        return None
+    return {"matches": check.matches, "hidden": check.hidden, "can_save_duplicate": allowed}
 
 
 @login_required
@@ -279,8 +310,11 @@ def record_create(request, entity_name: str):
     }
     form = entity.form_class(request.POST or None, user=request.user, initial=initial)
     status = 200
+    duplicates = None
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and (duplicates := duplicate_warning(request, entity, form)):
+            status = 409
+        elif form.is_valid():
             try:
                 record = services.record_create(actor=request.user, entity=entity, form=form)
             except OutOfScope:
@@ -300,7 +334,13 @@ def record_create(request, entity_name: str):
     return render(
         request,
         "web/form.html",
-        {"entity": entity, "current_entity": entity, "form": form, "record": None},
+        {
+            "entity": entity,
+            "current_entity": entity,
+            "form": form,
+            "record": None,
+            "duplicates": duplicates,
+        },
         status=status,
     )
 
@@ -313,8 +353,11 @@ def record_edit(request, entity_name: str, pk: int):
     record = record_or_404(entity, request.user, pk, Action.EDIT)
     form = entity.form_class(request.POST or None, instance=record, user=request.user)
     status = 200
+    duplicates = None
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and (duplicates := duplicate_warning(request, entity, form, record)):
+            status = 409
+        elif form.is_valid():
             try:
                 record = services.record_update(
                     actor=request.user,
@@ -350,6 +393,7 @@ def record_edit(request, entity_name: str, pk: int):
             "form": form,
             "record": record,
             "version": version,
+            "duplicates": duplicates,
         },
         status=status,
     )

@@ -17,6 +17,7 @@ from guanxi.core.customfields import validate_definition_key
 from guanxi.core.models import CustomField
 from guanxi.web.views import org
 from guanxi.web.views.decorators import settings_required
+from guanxi.web.views.duplicate_settings import duplicate_rules
 
 
 @settings_required
@@ -160,5 +161,6 @@ urlpatterns = [
     path(
         "fields/<str:entity_name>/<int:pk>/delete/", custom_field_delete, name="custom_field_delete"
     ),
+    path("duplicates/<str:entity_name>/", duplicate_rules, name="duplicate_rules"),
     path("org/", include(org.urlpatterns)),
 ]

@@ -27,7 +27,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from pypinyin import lazy_pinyin
 
-from guanxi.core import audit, org, search
+from guanxi.core import audit, dedupe, org, search
 from guanxi.core.choices import Action, AuditAction, CustomFieldType, Scope, ShareAccess
 from guanxi.core.models import (
     AuditEntry,
@@ -42,6 +42,7 @@ from guanxi.core.models import (
 )
 from guanxi.core.phones import normalize_phone
 from guanxi.core.services import sequence_next
+from guanxi.customers import demo_duplicates
 from guanxi.customers.choices import (
     AccountKind,
     AccountType,
@@ -1015,6 +1016,7 @@ def delete_demo() -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             SearchToken.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            dedupe.unindex_records(entity_name, chunk)
             Share.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             AuditEntry.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             model.objects.filter(pk__in=chunk).delete()
@@ -1080,11 +1082,18 @@ class Command(BaseCommand):
         organisation = create_organisation()
         ensure_custom_fields()
         data = DemoData(rng, organisation, timezone.now().replace(microsecond=0))
-        data.make_accounts(count, english=max(count * 3 // 20, 1), individuals=max(count // 40, 1))
+        # A few of the customers are copies entered twice, for the Duplicates screen.
+        originals = count - demo_duplicates.ACCOUNT_COPIES
+        data.make_accounts(
+            originals, english=max(count * 3 // 20, 1), individuals=max(count // 40, 1)
+        )
         data.make_contacts()
         data.link_contacts()
+        for copy in demo_duplicates.add_duplicates(rng, data.accounts, data.contacts):
+            (data.accounts if isinstance(copy, Account) else data.contacts).append(copy)
         data.finish()
         data.shares = data.share()
+        demo_duplicates.index_and_scan()
         demo_import(
             user=organisation.users["wangjianguo"],
             account_names=[account.name for account in data.accounts[:10]],

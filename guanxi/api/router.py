@@ -14,6 +14,7 @@ from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
 from guanxi.core import registry
+from guanxi.customers import api as customers_api
 
 api = NinjaAPI(
     title="Guanxi CRM API",
@@ -71,6 +72,8 @@ def http_error(request, error: HttpError):
     return api.create_response(request, body(str(error)), status=error.status_code)
 
 
+# Business actions first: `/accounts/claim` must not be read as an account id.
+api.add_router("/", customers_api.router)
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from guanxi.core.models import AuditEntry, Notification
 from guanxi.core.tests.factories import UserFactory, grant
@@ -12,6 +13,13 @@ from guanxi.customers.tests.factories import AccountFactory, ContactFactory
 from guanxi.customers.tests.pool_helpers import PoolFactory, pool_account, rep_with_pool
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Read messages in English whatever an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from guanxi.core.models import Notification
 from guanxi.core.tests.factories import UserFactory
@@ -15,6 +15,14 @@ from guanxi.customers.tests.factories import AccountFactory
 from guanxi.customers.tests.pool_helpers import PoolFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Read messages in English whatever an earlier test left active."""
+    with translation.override("en"):
+        yield
+
 
 NOW = datetime.datetime(2026, 3, 1, 2, 15, tzinfo=datetime.UTC)
 
@@ -58,7 +66,11 @@ def test_overdue_customers_return_and_owners_are_told(pool, rep):
     overdue.refresh_from_db()
     assert (overdue.owner, overdue.pool, overdue.pooled_at) == (None, pool, NOW)
     period = OwnershipPeriod.objects.get(account=overdue)
-    assert (period.end, period.ended_at, period.reason) == ("returned", NOW, "连续30天未跟进")
+    assert (period.end, period.ended_at, period.reason) == (
+        "returned",
+        NOW,
+        "No follow-up for 30 days",
+    )
     assert Account.objects.filter(owner=rep).count() == 2
     assert {fresh.pk, new.pk} == set(Account.objects.filter(owner=rep).values_list("pk", flat=True))
     assert list(Notification.objects.values_list("title", "body")) == [
@@ -75,7 +87,7 @@ def test_owners_are_warned_once_per_clock(pool, rep):
         "客户 快到期 将在 2 天后退回公海 公海，请及时跟进"
     ]
     # A follow-up restarts the clock; the next window warns again.
-    Account.objects.filter(pk=soon.pk).update(last_followed_up_at=NOW)
+    Account.objects.filter(pk=soon.pk).update(last_followed_up_at=NOW + datetime.timedelta(hours=1))
     assert pools_apply_rules(now=NOW + datetime.timedelta(days=28)).warned == 1
     assert pools_apply_rules(now=NOW + datetime.timedelta(days=30, hours=1)).returned == 1
 

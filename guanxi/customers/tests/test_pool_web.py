@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from guanxi.core.tests.factories import UserFactory, grant
 from guanxi.customers.models import Account, OwnershipPeriod, Pool
@@ -11,6 +12,13 @@ from guanxi.customers.tests.factories import AccountFactory
 from guanxi.customers.tests.pool_helpers import PoolFactory, pool_account, rep_with_pool
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Read messages in English whatever an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ from guanxi.core.models import (
 from guanxi.core.phones import normalize_phone
 from guanxi.core.services import sequence_next
 from guanxi.customers.choices import AccountKind, AccountType, Gender, Grade, Industry, Source
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.demo_pool import create_demo_pool
+from guanxi.customers.models import Account, Contact, Pool
 
 DEMO_PASSWORD = "guanxi-demo"
 DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
@@ -598,6 +599,7 @@ class DemoData:
         self.contacts: list[Contact] = []
         self.audit_entries: list[AuditEntry] = []
         self.shares = 0
+        self.pool = None
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -983,6 +985,7 @@ def delete_demo() -> None:
             model.objects.filter(pk__in=chunk).delete()
     Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
     Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
+    Pool.objects.filter(created_by__in=users).delete()
     User.objects.filter(pk__in=users).delete()
     for root in Department.objects.filter(name=COMPANY_NAME, parent=None):
         tree = Department.objects.filter(path__startswith=root.path)
@@ -1047,6 +1050,9 @@ class Command(BaseCommand):
         data.make_contacts()
         data.finish()
         data.shares = data.share()
+        data.pool = create_demo_pool(
+            rng=rng, accounts=data.accounts, users=organisation.users, now=data.now
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1073,7 +1079,8 @@ class Command(BaseCommand):
             f"Created {COMPANY_NAME} / Huaxin Technology: {len(DEPARTMENTS)} departments, "
             f"{len(TEAMS)} teams, {len(ROLES)} roles, {len(DEMO_USERS)} users, "
             f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
-            f"{data.shares} shares."
+            f"{data.shares} shares, {data.pool.in_pool} customers in the public pool "
+            f"{data.pool.pool.name}."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

@@ -132,6 +132,14 @@ def _reason(reason: str) -> str:
     return reason
 
 
+def _ids(ids: list[int]) -> list[int]:
+    if not ids:
+        raise ApiError(
+            400, _("The data is not valid."), {"ids": [_("Choose at least one customer.")]}
+        )
+    return ids
+
+
 def _run(action):
     """Run a service; answer its refusals in the error shape."""
     try:
@@ -184,17 +192,18 @@ def pool_account_list(request, pk: int, params: Query[ListParams]):
 @router.post("/accounts/claim", response=BulkOut, operation_id="accounts_claim_many")
 def claim_many(request, payload: BulkIds):
     """Claim several pool customers at once: all of them or, with an error, none."""
-    accounts = _run(lambda: services.accounts_claim(actor=request.auth, account_ids=payload.ids))
+    ids = _ids(payload.ids)
+    accounts = _run(lambda: services.accounts_claim(actor=request.auth, account_ids=ids))
     return {"count": len(accounts), "ids": [account.pk for account in accounts]}
 
 
 @router.post("/accounts/release", response=BulkOut, operation_id="accounts_release_many")
 def release_many(request, payload: BulkReleaseIn):
     """Release several customers to their pools with one reason: all or none."""
-    reason, pool = _reason(payload.reason), _release_pool(payload.pool)
+    ids, reason, pool = _ids(payload.ids), _reason(payload.reason), _release_pool(payload.pool)
     accounts = _run(
         lambda: services.accounts_release(
-            actor=request.auth, account_ids=payload.ids, reason=reason, pool=pool
+            actor=request.auth, account_ids=ids, reason=reason, pool=pool
         )
     )
     return {"count": len(accounts), "ids": [account.pk for account in accounts]}
@@ -203,11 +212,11 @@ def release_many(request, payload: BulkReleaseIn):
 @router.post("/accounts/transfer", response=BulkOut, operation_id="accounts_transfer_many")
 def transfer_many(request, payload: BulkTransferIn):
     """Transfer several customers to one new owner: all or none."""
-    owner = _new_owner(payload.owner)
+    ids, owner = _ids(payload.ids), _new_owner(payload.owner)
     accounts = _run(
         lambda: services.accounts_transfer(
             actor=request.auth,
-            account_ids=payload.ids,
+            account_ids=ids,
             owner=owner,
             include_contacts=payload.include_contacts,
             include_related=payload.include_related,

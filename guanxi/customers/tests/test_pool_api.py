@@ -156,3 +156,27 @@ def test_assign_from_the_pool_and_bulk_transfer(pool):
     }
     contact.refresh_from_db()
     assert contact.owner == other
+
+
+def test_bulk_actions_refuse_an_empty_selection_and_unknown_pools(pool):
+    rep = rep_with_pool(pool)
+    client = api_for(rep)
+    response = client.post("/api/v1/accounts/claim", {"ids": []}, "application/json")
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"ids": ["Choose at least one customer."]},
+    )
+    mine = AccountFactory(owner=rep)
+    response = client.post(
+        "/api/v1/accounts/release",
+        {"ids": [mine.pk], "reason": "x", "pool": 987654},
+        "application/json",
+    )
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"pool": ["Unknown public pool."]},
+    )
+    bad = client.post("/api/v1/accounts/claim", {"ids": "nope"}, "application/json")
+    assert bad.status_code == 400
+    mine.refresh_from_db()
+    assert mine.owner == rep

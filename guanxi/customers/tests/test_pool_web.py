@@ -187,3 +187,58 @@ def test_admins_set_up_pools_in_settings(admin_client):
 def test_reps_cannot_open_pool_settings(client_for, pool):
     rep = rep_with_pool(pool)
     assert client_for(rep).get(reverse("web:pool_settings")).status_code == 403
+
+
+def test_forms_and_bulk_edits_keep_the_ownership_history(
+    client_for, django_capture_on_commit_callbacks
+):
+    manager = UserFactory(username="manager")
+    grant(manager, "account", scope="all")
+    rep = UserFactory(username="rep")
+    client = client_for(manager)
+    data = {"name": "新客户", "account_type": "customer", "kind": "company", "currency": "CNY"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("web:account_create"), data)
+    account = Account.objects.get(name="新客户")
+    assert account.owned_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("web:account_edit", args=[account.pk]), {**data, "owner": rep.pk, "version": 1}
+        )
+    assert list(
+        OwnershipPeriod.objects.filter(account=account)
+        .order_by("started_at", "id")
+        .values_list("owner__username", "start", "end")
+    ) == [("manager", "created", "transferred"), ("rep", "assigned", "")]
+
+
+def test_a_large_bulk_transfer_runs_as_a_job(
+    pool, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    from guanxi.core.models import Job
+    from guanxi.customers import views
+
+    monkeypatch.setattr(views, "INLINE_LIMIT", 2)
+    manager = UserFactory(username="manager")
+    grant(manager, "account", scope="all")
+    new = UserFactory(username="new")
+    ids = [AccountFactory(owner=manager).pk for _ in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(manager).post(
+            reverse("web:account_bulk_transfer"), {"ids": ids, "owner": new.pk, "apply": "1"}
+        )
+    job = Job.objects.get()
+    assert response["Location"] == reverse("web:job_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.result["count"]) == ("done", 5)
+    assert Account.objects.filter(owner=new).count() == 5
+
+
+def test_a_manager_outside_the_pool_roles_sees_assign_not_claim(pool, client_for):
+    manager = UserFactory(username="manager")
+    grant(manager, "account", scope="all")
+    account = pool_account(pool)
+    client = client_for(manager)
+    page = client.get(reverse("web:account_detail", args=[account.pk])).content.decode()
+    assert 'data-testid="assign"' in page
+    assert 'data-testid="claim"' not in page

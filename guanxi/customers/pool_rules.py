@@ -79,19 +79,26 @@ def pools_apply_rules(
     return run
 
 
-def _earliest_due(pool: Pool, now: datetime.datetime) -> datetime.datetime:
-    """Return the owned-since time before which a customer may be due or in its warning."""
-    days = [d for d in (pool.days_without_follow_up, pool.days_without_deal) if d]
-    return now - DAY * (min(days) - pool.warning_days)
+def _may_be_due(pool: Pool, now: datetime.datetime) -> Q:
+    """Return the condition of customers that are due or within their warning days."""
+    condition = Q(pk__in=[])
+    if pool.days_without_follow_up:
+        cutoff = now - DAY * (pool.days_without_follow_up - pool.warning_days)
+        condition |= Q(owned_at__lt=cutoff) & (
+            Q(last_followed_up_at__isnull=True) | Q(last_followed_up_at__lt=cutoff)
+        )
+    if pool.days_without_deal:
+        condition |= Q(owned_at__lt=now - DAY * (pool.days_without_deal - pool.warning_days))
+    return condition
 
 
 def _candidate_batches(
     pool: Pool, segment: Q, now: datetime.datetime, batch_size: int
 ) -> Iterator[list[Row]]:
     """Yield owned customers of a segment that may be due or warned, keyset-paged."""
-    base = Account.objects.filter(
-        segment, owner__isnull=False, owned_at__lt=_earliest_due(pool, now)
-    ).order_by("owned_at", "pk")
+    base = Account.objects.filter(segment, _may_be_due(pool, now), owner__isnull=False).order_by(
+        "owned_at", "pk"
+    )
     last: tuple[datetime.datetime, int] | None = None
     while True:
         page = base

@@ -75,10 +75,12 @@ def http_error(request, error: HttpError):
     return api.create_response(request, body(str(error)), status=error.status_code)
 
 
+# Business actions first: `/accounts/claim` must not be read as an account id.
+api.add_router("/", customers_api.router)
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)
-api.add_router("/", customers_api.router)
+api.add_router("/", customers_api.contacts_router)
 api.add_router("/imports", imports_router)
 api.add_router("/exports", exports_router)
 api.add_router("/duplicates", duplicates.router)

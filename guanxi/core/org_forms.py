@@ -294,7 +294,7 @@ class TeamForm(forms.ModelForm):
 class RoleForm(forms.ModelForm):
     class Meta:
         model = Role
-        fields = ["name", "description"]
+        fields = ["name", "description", "max_accounts"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

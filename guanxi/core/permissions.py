@@ -7,6 +7,7 @@ records a user may view or edit one by one. Superusers have every permission.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -25,6 +26,23 @@ SHARE_ACCESS_FOR_ACTION = {
     Action.EXPORT: [ShareAccess.READ, ShareAccess.EDIT],
     Action.EDIT: [ShareAccess.EDIT],
 }
+
+
+# Per entity, functions that widen what a user may see beyond owner scope and shares, e.g.
+# the customers of the public pools a user's roles give access to. Apps register them.
+VisibilityProvider = Callable[["User", str], "Q | None"]
+_visibility_providers: dict[str, list[VisibilityProvider]] = {}
+
+
+def register_visibility(entity: str, provider: VisibilityProvider) -> None:
+    """Let `provider(user, action)` add records the user may act on (a Q, or None for none).
+
+    It is asked only for users who hold the action on the entity in a scope narrower than
+    all; a user with no grant at all gains nothing from it.
+    """
+    providers = _visibility_providers.setdefault(entity, [])
+    if provider not in providers:
+        providers.append(provider)
 
 
 class OutOfScope(PermissionDenied):
@@ -89,6 +107,11 @@ def team_ids(user: User) -> list[int]:
         cached = list(user.teams.values_list("id", flat=True))
         user._guanxi_team_ids = cached
     return cached
+
+
+def cached_for(user: User, key: str, compute):
+    """Return `compute()`, remembered on the user object with the other scope facts."""
+    return _cached(user, key, compute)
 
 
 def _cached(user: User, key: str, compute):
@@ -156,6 +179,10 @@ def scope_q(user: User, model: type[Model], action: str) -> Q | None:
     shared = shared_ids(user, entity, action)
     if shared:
         condition |= Q(pk__in=shared)
+    for provider in _visibility_providers.get(entity, ()):
+        extra = provider(user, action)
+        if extra is not None:
+            condition |= extra
     return condition
 
 

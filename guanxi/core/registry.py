@@ -103,6 +103,11 @@ class Entity:
     # Labels of change-history keys that are not model fields, e.g. links to other records.
     history_labels: dict[str, str | Promise] = field(default_factory=dict)
     duplicates: DuplicateRules | None = None
+    # Templates an app adds for what is special about the entity: buttons on the detail
+    # page (context: entity, record, can_edit …) and bulk buttons on the list (inside the
+    # selection form).
+    detail_actions: str = ""
+    bulk_actions: str = ""
 
     @property
     def verbose_name(self) -> str:
@@ -116,7 +121,34 @@ class Entity:
         return f"web:{self.name}_{view}"
 
 
+@dataclass
+class Link:
+    """Describe a screen an app adds to the sidebar ("menu") or the settings ("settings")."""
+
+    url_name: str
+    label: str | Promise
+    icon: str = "circle"
+    order: int = 100
+    visible: Callable[[Any], bool] = lambda user: True
+    section: str = ""
+
+
 _entities: dict[str, Entity] = {}
+_links: dict[str, list[Link]] = {}
+
+
+def register_link(area: str, link: Link) -> Link:
+    """Add a link to the sidebar ("menu") or to the settings menu ("settings")."""
+    links = _links.setdefault(area, [])
+    if all(existing.url_name != link.url_name for existing in links):
+        links.append(link)
+    return link
+
+
+def links(area: str, user) -> list[Link]:
+    """Return the links of an area the user may follow, in their order."""
+    chosen = [link for link in _links.get(area, []) if link.visible(user)]
+    return sorted(chosen, key=lambda link: link.order)
 
 
 def register(entity: Entity) -> Entity:

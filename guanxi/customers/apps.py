@@ -8,4 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        from guanxi.customers import entities  # noqa: F401  (registers accounts and contacts)
+        from guanxi.customers import (  # noqa: F401  (registrations and subscriptions)
+            entities,
+            ownership,
+            subscribers,
+            tasks,
+        )

@@ -66,3 +66,21 @@ class Gender(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
     UNKNOWN = "unknown", _("Not stated")
+
+
+class OwnershipStart(models.TextChoices):
+    """How a customer came to its owner."""
+
+    CREATED = "created", _("Created")
+    CLAIMED = "claimed", _("Claimed from the pool")
+    ASSIGNED = "assigned", _("Assigned")
+    TRANSFERRED = "transferred", _("Transferred")
+
+
+class OwnershipEnd(models.TextChoices):
+    """How an owner lost a customer."""
+
+    RELEASED = "released", _("Released to the pool")
+    RETURNED = "returned", _("Returned by the pool rule")
+    TRANSFERRED = "transferred", _("Transferred")
+    MERGED = "merged", _("Merged")

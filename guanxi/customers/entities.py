@@ -10,7 +10,7 @@ from guanxi.core.registry import Column, Entity, Filter, Tab
 from guanxi.customers.choices import AccountType, ContactRole, Grade, Industry, Source
 from guanxi.customers.duplicates import ACCOUNT_DUPLICATES, CONTACT_DUPLICATES
 from guanxi.customers.forms import AccountForm, ContactForm
-from guanxi.customers.models import Account, AccountContact, Contact
+from guanxi.customers.models import Account, AccountContact, Contact, Pool
 
 
 def account_search_keys(account: Account):
@@ -24,6 +24,16 @@ def contact_search_keys(contact: Contact):
     yield from search.person_name_keys(contact.name)
     yield from search.phone_keys(contact.mobile, contact.phone)
     yield from search.email_keys(contact.email)
+
+
+def pool_choices():
+    return [(pool.pk, pool.name) for pool in Pool.objects.order_by("name")]
+
+
+def account_ownership(account, user):
+    from guanxi.customers.ownership import ownership_history
+
+    return {"periods": ownership_history(account)[:200]}
 
 
 def account_contacts(account, user):
@@ -69,7 +79,7 @@ ACCOUNT = registry.register(
         icon="building-store",
         menu_order=10,
         number_sequence="C",
-        select_related=("owner",),
+        select_related=("owner", "pool"),
         ordering="-updated_at",
         columns=[
             Column("number", default=False),
@@ -90,6 +100,8 @@ ACCOUNT = registry.register(
                 render=lambda account: format_money(account.annual_revenue, account.currency),
             ),
             Column("owner", order_by="owner__username"),
+            Column("pool", default=False, order_by="pool__name"),
+            Column("last_followed_up_at", default=False),
             Column("created_at", default=False),
             Column("updated_at"),
         ],
@@ -99,6 +111,7 @@ ACCOUNT = registry.register(
             Filter("industry", _("Industry"), choices=lambda: Industry.choices),
             Filter("source", _("Source"), choices=lambda: Source.choices),
             Filter("owner", _("Owner"), kind="user"),
+            Filter("pool", _("Public pool"), choices=pool_choices),
             Filter("city", _("City"), kind="text", lookup="city"),
             Filter("created_at", _("Creation date"), kind="date_range"),
         ],
@@ -129,6 +142,10 @@ ACCOUNT = registry.register(
             "currency",
             "employees",
             "description",
+            "pool",
+            "pooled_at",
+            "owned_at",
+            "last_followed_up_at",
             "version",
             "created_at",
             "updated_at",
@@ -175,6 +192,8 @@ ACCOUNT = registry.register(
             "annual_revenue",
             "employees",
             "owner",
+            "pool",
+            "last_followed_up_at",
             "description",
         ],
         tabs=[
@@ -184,10 +203,34 @@ ACCOUNT = registry.register(
                 "customers/partials/account_contacts.html",
                 account_contacts,
             ),
+            Tab(
+                "ownership",
+                _("Ownership history"),
+                "customers/partials/account_ownership.html",
+                account_ownership,
+            ),
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",
         duplicates=ACCOUNT_DUPLICATES,
+        detail_actions="customers/partials/account_actions.html",
+        bulk_actions="customers/partials/account_bulk_actions.html",
     )
+)
+
+
+def _sees_pools(user) -> bool:
+    from guanxi.customers.ownership import accessible_pool_ids
+
+    return bool(accessible_pool_ids(user))
+
+
+registry.register_link(
+    "menu",
+    registry.Link("web:pool", _("Public pool"), icon="lifebuoy", order=15, visible=_sees_pools),
+)
+registry.register_link(
+    "settings",
+    registry.Link("web:pool_settings", _("Public pools"), section="pools"),
 )
 
 CONTACT = registry.register(

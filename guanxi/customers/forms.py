@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from guanxi.core.choices import Action
 from guanxi.core.forms import EntityForm
@@ -10,7 +10,7 @@ from guanxi.core.models import User
 from guanxi.core.phones import normalize_phone
 from guanxi.core.widgets import AutocompleteSelect
 from guanxi.customers.choices import ContactRole
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Account, Contact, Pool
 
 
 def clean_phone_value(value: str) -> str:
@@ -105,11 +105,15 @@ class ContactForm(EntityForm):
 class ContactAccountLinkForm(forms.Form):
     """Link a contact to a further customer, choosing among the customers the user may see."""
 
-    account = forms.ModelChoiceField(queryset=Account.objects.none(), label=_lazy("Customer"))
-    role = forms.ChoiceField(
-        choices=[("", "---------"), *ContactRole.choices], required=False, label=_lazy("Role")
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.none(), label=gettext_lazy("Customer")
     )
-    title = forms.CharField(max_length=100, required=False, label=_lazy("Job title"))
+    role = forms.ChoiceField(
+        choices=[("", "---------"), *ContactRole.choices],
+        required=False,
+        label=gettext_lazy("Role"),
+    )
+    title = forms.CharField(max_length=100, required=False, label=gettext_lazy("Job title"))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,3 +121,92 @@ class ContactAccountLinkForm(forms.Form):
         field.queryset = Account.objects.visible_to(user, Action.VIEW)
         field.widget = AutocompleteSelect(entity="account")
         field.widget.choices = field.choices
+
+
+class ReleaseForm(forms.Form):
+    """Ask why customers go back to the public pool, and optionally which pool."""
+
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
+    pool = forms.ModelChoiceField(
+        label=gettext_lazy("Public pool"),
+        queryset=Pool.objects.filter(is_active=True),
+        required=False,
+        empty_label=gettext_lazy("The customer's own pool"),
+    )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError(_("Say why the customer goes back to the pool."))
+        return reason
+
+
+class TransferForm(forms.Form):
+    """Choose the new owner and what moves with the customers."""
+
+    owner = forms.ModelChoiceField(
+        label=gettext_lazy("New owner"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+    )
+    include_contacts = forms.BooleanField(
+        label=gettext_lazy("Also transfer the contacts the previous owner holds"),
+        required=False,
+        initial=True,
+    )
+    include_related = forms.BooleanField(
+        label=gettext_lazy("Also transfer their open deals and tasks"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, assign_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if assign_only:
+            del self.fields["include_contacts"]
+            del self.fields["include_related"]
+
+
+class PoolForm(forms.ModelForm):
+    """Set up a public pool: who may use it and when customers return to it."""
+
+    class Meta:
+        model = Pool
+        fields = [
+            "name",
+            "description",
+            "roles",
+            "days_without_follow_up",
+            "days_without_deal",
+            "warning_days",
+            "is_default",
+            "is_active",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "roles": forms.CheckboxSelectMultiple,
+        }
+
+    def clean_is_default(self):
+        is_default = self.cleaned_data["is_default"]
+        others = Pool.objects.filter(is_default=True).exclude(pk=self.instance.pk)
+        if is_default and others.exists():
+            raise forms.ValidationError(
+                _("%(pool)s is the default pool already; untick it there first.")
+                % {"pool": others.first()}
+            )
+        return is_default
+
+    def clean(self):
+        cleaned = super().clean()
+        warning = cleaned.get("warning_days") or 0
+        days = [
+            d
+            for d in (cleaned.get("days_without_follow_up"), cleaned.get("days_without_deal"))
+            if d
+        ]
+        if days and warning >= min(days):
+            self.add_error(
+                "warning_days",
+                _("Warn fewer days before the return than the rule allows in all."),
+            )
+        return cleaned

@@ -1,6 +1,8 @@
 """Accounts (客户) and contacts (联系人)."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import BaseModel, OwnedModel
@@ -13,8 +15,69 @@ from guanxi.customers.choices import (
     Gender,
     Grade,
     Industry,
+    OwnershipEnd,
+    OwnershipStart,
     Source,
 )
+
+
+class Pool(BaseModel):
+    """Hold a public pool (公海) of customers nobody owns, and its return rule.
+
+    Users whose roles are given access see the pool's customers and may claim them. An
+    owned customer keeps its pool: the return rule sends it back there after too many days
+    without a follow-up or without a deal. Customers of no pool follow the default pool.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    roles = models.ManyToManyField(
+        "core.Role",
+        verbose_name=_("roles with access"),
+        related_name="pools",
+        blank=True,
+        help_text=_("Users with one of these roles see this pool and may claim from it."),
+    )
+    days_without_follow_up = models.PositiveIntegerField(
+        _("return after days without follow-up"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: never return for lack of follow-up."),
+    )
+    days_without_deal = models.PositiveIntegerField(
+        _("return after days without a deal"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: never return for lack of an open deal."),
+    )
+    warning_days = models.PositiveIntegerField(
+        _("warn the owner days before"),
+        default=3,
+        help_text=_("The owner is notified this many days before a customer returns."),
+    )
+    is_default = models.BooleanField(
+        _("default pool"),
+        default=False,
+        help_text=_("Customers that belong to no pool are returned here."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("public pool")
+        verbose_name_plural = _("public pools")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_pool"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_rule(self) -> bool:
+        return bool(self.days_without_follow_up or self.days_without_deal)
 
 
 class Account(OwnedModel):
@@ -47,6 +110,19 @@ class Account(OwnedModel):
     currency = CurrencyField()
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+    pool = models.ForeignKey(
+        Pool,
+        verbose_name=_("public pool"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        editable=False,
+    )
+    pooled_at = models.DateTimeField(_("in the pool since"), null=True, editable=False)
+    owned_at = models.DateTimeField(_("owned since"), null=True, editable=False)
+    last_followed_up_at = models.DateTimeField(_("last follow-up"), null=True, editable=False)
+    pool_warned_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
@@ -67,10 +143,27 @@ class Account(OwnedModel):
             models.Index(fields=["email"], name="account_email_idx"),
             models.Index(fields=["-updated_at"], name="account_updated_idx"),
             models.Index(fields=["annual_revenue"], name="account_revenue_idx"),
+            # The pool page and pool visibility: unowned customers of a pool, newest first.
+            models.Index(
+                fields=["pool", "-pooled_at"],
+                condition=Q(owner__isnull=True),
+                name="account_in_pool_idx",
+            ),
+            # The nightly return rule: owned customers of a pool by how long they are owned.
+            models.Index(
+                fields=["pool", "owned_at"],
+                condition=Q(owner__isnull=False),
+                name="account_pool_rule_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def in_pool(self) -> bool:
+        """Tell whether the customer sits unowned in its public pool."""
+        return self.pool_id is not None and self.owner_id is None
 
     def save(self, *args, **kwargs):
         # A derived lookup column, kept in step with the number as entered.
@@ -127,6 +220,76 @@ class Contact(OwnedModel):
         self.mobile_e164 = normalize_phone(self.mobile)
         self.phone_e164 = normalize_phone(self.phone)
         super().save(*args, **kwargs)
+
+
+class OwnershipPeriod(models.Model):
+    """Record who owned a customer from when to when, and how the period began and ended."""
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="ownership_periods",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    start = models.CharField(_("how it started"), max_length=20, choices=OwnershipStart.choices)
+    end = models.CharField(
+        _("how it ended"), max_length=20, choices=OwnershipEnd.choices, blank=True
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    pool = models.ForeignKey(
+        Pool,
+        verbose_name=_("public pool"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("ownership period")
+        verbose_name_plural = _("ownership periods")
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-started_at"], name="ownership_account_idx"),
+            models.Index(fields=["owner", "-started_at"], name="ownership_owner_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(ended_at__isnull=True), name="one_open_ownership"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} · {self.owner_id}"
+
+
+# Bookkeeping columns the services keep; their changes are not worth a history line.
+for field_name in ("pooled_at", "owned_at", "last_followed_up_at", "pool_warned_at"):
+    Account._meta.get_field(field_name).audit = False
 
 
 class AccountContact(BaseModel):

@@ -13,6 +13,8 @@ def navigation(request):
     menu = [entity for entity in registry.entities() if can(user, entity.name, "view")]
     return {
         "menu_entities": menu,
+        "menu_links": registry.links("menu", user),
+        "settings_links": registry.links("settings", user),
         "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
         "LANGUAGES": settings.LANGUAGES,
         "can_manage_settings": user.is_superuser or user.is_staff,

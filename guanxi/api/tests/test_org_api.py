@@ -352,6 +352,7 @@ def test_role_is_created_with_permissions(api):
         {
             "name": "Sales rep",
             "description": "销售代表",
+            "max_accounts": 200,
             "permissions": [
                 {"entity": "contact", "actions": ["view", "edit"], "scope": "department_tree"},
                 {"entity": "account", "actions": ["view", "create", "view"], "scope": "own"},
@@ -364,6 +365,7 @@ def test_role_is_created_with_permissions(api):
         "id": Role.objects.get().pk,
         "name": "Sales rep",
         "description": "销售代表",
+        "max_accounts": 200,
         "permissions": [
             {"entity": "account", "actions": ["view", "create"], "scope": "own"},
             {"entity": "contact", "actions": ["view", "edit"], "scope": "department_tree"},

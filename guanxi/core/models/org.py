@@ -80,6 +80,16 @@ class Role(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
+    max_accounts = models.PositiveIntegerField(
+        _("maximum owned customers"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many customers a user with this role may own before claiming more from the "
+            "public pool is refused. Empty: no limit. A user with several roles gets the "
+            "highest limit."
+        ),
+    )
 
     class Meta:
         verbose_name = _("role")

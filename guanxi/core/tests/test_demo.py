@@ -75,7 +75,7 @@ def test_demo_users_see_their_scope_and_search_works(settings, tmp_path):
     )
     visible = Account.objects.visible_to(rep)
     for account in visible:
-        assert account.owner_id == rep.pk or account.pk in shared_with_rep
+        assert account.owner_id == rep.pk or account.pk in shared_with_rep or account.in_pool
     assert visible.filter(owner=rep).count() == Account.objects.filter(owner=rep).count() > 0
     assert visible.count() < Account.objects.count()
 
@@ -94,3 +94,24 @@ def test_demo_has_duplicates_to_show(settings, tmp_path):
     client.force_login(admin)
     page = client.get("/accounts/duplicates/").content.decode()
     assert page.count('data-testid="duplicate-group"') == clusters.count()
+
+
+def test_demo_has_a_public_pool_with_history_and_nothing_due_tonight(settings, tmp_path):
+    from guanxi.customers.models import OwnershipPeriod, Pool
+    from guanxi.customers.pool_rules import pools_apply_rules
+
+    settings.DATA_DIR = tmp_path
+    call_command("demo", stdout=__import__("io").StringIO())
+    pool = Pool.objects.get()
+    assert (pool.name, pool.days_without_follow_up, pool.is_default) == ("公海", 30, True)
+    assert Account.objects.filter(pool=pool, owner__isnull=True).count() == 20
+    assert OwnershipPeriod.objects.filter(ended_at__isnull=True).count() == 180
+    assert OwnershipPeriod.objects.filter(start="claimed").count() >= 5
+    rep = User.objects.filter(roles__name="销售代表").first()
+    assert Account.objects.visible_to(rep).filter(owner__isnull=True).count() == 20
+    run = pools_apply_rules()
+    assert run.returned == 0
+    assert run.warned >= 1
+
+    call_command("demo", "--reset", stdout=__import__("io").StringIO())
+    assert Pool.objects.count() == 1

@@ -115,6 +115,7 @@ def record_list(request, entity_name: str):
         "can_edit": can(request.user, entity.name, Action.EDIT),
         "can_delete": can(request.user, entity.name, Action.DELETE),
         "can_export": can(request.user, entity.name, Action.EXPORT),
+        "can_assign": can(request.user, entity.name, Action.ASSIGN),
         "querystring": request.GET.urlencode(),
     }
     template = (
@@ -202,6 +203,7 @@ def record_detail(request, entity_name: str, pk: int):
         "has_timeline": timeline.has_sources(entity.name),
         "can_edit": record_allows(entity, request.user, record, Action.EDIT),
         "can_delete": record_allows(entity, request.user, record, Action.DELETE),
+        "can_assign": can(request.user, entity.name, Action.ASSIGN),
     }
     tab = next((t for t in entity.tabs if t.key == tab_key), None)
     if tab is not None:

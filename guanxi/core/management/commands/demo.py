@@ -52,7 +52,8 @@ from guanxi.customers.choices import (
     Industry,
     Source,
 )
-from guanxi.customers.models import Account, AccountContact, Contact
+from guanxi.customers.demo_pool import create_demo_pool
+from guanxi.customers.models import Account, AccountContact, Contact, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
 
@@ -609,6 +610,7 @@ class DemoData:
         self.contacts: list[Contact] = []
         self.audit_entries: list[AuditEntry] = []
         self.shares = 0
+        self.pool = None
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -1022,6 +1024,7 @@ def delete_demo() -> None:
             model.objects.filter(pk__in=chunk).delete()
     Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
     Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
+    Pool.objects.filter(created_by__in=users).delete()
     User.objects.filter(pk__in=users).delete()
     for root in Department.objects.filter(name=COMPANY_NAME, parent=None):
         tree = Department.objects.filter(path__startswith=root.path)
@@ -1098,6 +1101,9 @@ class Command(BaseCommand):
             user=organisation.users["wangjianguo"],
             account_names=[account.name for account in data.accounts[:10]],
         )
+        data.pool = create_demo_pool(
+            rng=rng, accounts=data.accounts, users=organisation.users, now=data.now
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1124,7 +1130,8 @@ class Command(BaseCommand):
             f"Created {COMPANY_NAME} / Huaxin Technology: {len(DEPARTMENTS)} departments, "
             f"{len(TEAMS)} teams, {len(ROLES)} roles, {len(DEMO_USERS)} users, "
             f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
-            f"{data.shares} shares."
+            f"{data.shares} shares, {data.pool.in_pool} customers in the public pool "
+            f"{data.pool.pool.name}."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

@@ -131,6 +131,7 @@ class PermissionOut(Schema):
 class RoleIn(Schema):
     name: str | None = None
     description: str | None = None
+    mask_personal_data: bool | None = None
     permissions: list[PermissionIn] | None = None
 
 
@@ -138,6 +139,7 @@ class RoleOut(Schema):
     id: int
     name: str
     description: str
+    mask_personal_data: bool
     permissions: list[PermissionOut]
 
 
@@ -473,6 +475,7 @@ def role_out(role: Role) -> dict:
         "id": role.pk,
         "name": role.name,
         "description": role.description,
+        "mask_personal_data": role.mask_personal_data,
         "permissions": [
             {"entity": grant.entity, "actions": list(grant.actions), "scope": grant.scope}
             for grant in grants
@@ -529,7 +532,11 @@ def role_update(request, pk: int, payload: RoleIn):
     """Change a role; sending `permissions` replaces all of its grants."""
     require_admin(request)
     role = get_or_404(Role.objects.all(), pk)
-    base = {"name": role.name, "description": role.description}
+    base = {
+        "name": role.name,
+        "description": role.description,
+        "mask_personal_data": role.mask_personal_data,
+    }
     form = RoleForm(overlay(base, payload, skip=("permissions",)), instance=role)
     return role_out(role_write(form, payload))
 

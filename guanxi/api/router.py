@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from guanxi.api import org
+from guanxi.api import labels, org, privacy
 from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
@@ -74,3 +74,5 @@ def http_error(request, error: HttpError):
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)
+api.add_router("/", labels.router)
+api.add_router("/", privacy.router)

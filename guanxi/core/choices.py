@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", _("Deleted")
     SHARE = "share", _("Shared")
     ASSIGN = "assign", _("Assigned")
+    ERASE = "erase", _("Erased")
 
 
 class CustomFieldType(models.TextChoices):
@@ -58,3 +59,15 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class TagColor(models.TextChoices):
+    BLUE = "blue", _("Blue")
+    GREEN = "green", _("Green")
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    YELLOW = "yellow", _("Yellow")
+    PURPLE = "purple", _("Purple")
+    PINK = "pink", _("Pink")
+    CYAN = "cyan", _("Cyan")
+    GRAY = "secondary", _("Grey")

@@ -294,7 +294,7 @@ class TeamForm(forms.ModelForm):
 class RoleForm(forms.ModelForm):
     class Meta:
         model = Role
-        fields = ["name", "description"]
+        fields = ["name", "description", "mask_personal_data"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

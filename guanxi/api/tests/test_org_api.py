@@ -364,6 +364,7 @@ def test_role_is_created_with_permissions(api):
         "id": Role.objects.get().pk,
         "name": "Sales rep",
         "description": "销售代表",
+        "mask_personal_data": False,
         "permissions": [
             {"entity": "account", "actions": ["view", "create"], "scope": "own"},
             {"entity": "contact", "actions": ["view", "edit"], "scope": "department_tree"},

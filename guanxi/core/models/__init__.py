@@ -1,5 +1,6 @@
 from guanxi.core.models.base import BaseModel, OwnedModel
 from guanxi.core.models.config import CustomField, Sequence, localized
+from guanxi.core.models.grouping import Group, GroupMember, Tag, Tagging
 from guanxi.core.models.org import Department, Role, RolePermission, Team, Territory, User
 from guanxi.core.models.records import AuditEntry, SearchToken, Share
 from guanxi.core.models.system import ApiToken, Job, Notification
@@ -10,6 +11,8 @@ __all__ = [
     "BaseModel",
     "CustomField",
     "Department",
+    "Group",
+    "GroupMember",
     "Job",
     "Notification",
     "OwnedModel",
@@ -18,6 +21,8 @@ __all__ = [
     "SearchToken",
     "Sequence",
     "Share",
+    "Tag",
+    "Tagging",
     "Team",
     "Territory",
     "User",

@@ -80,6 +80,14 @@ class Role(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
+    mask_personal_data = models.BooleanField(
+        _("mask personal data"),
+        default=False,
+        help_text=_(
+            "Users whose roles all mask personal data see phone numbers, emails and ID "
+            "numbers partly hidden (138****1234) on screens, in the API and in exports."
+        ),
+    )
 
     class Meta:
         verbose_name = _("role")

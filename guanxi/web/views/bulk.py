@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from guanxi.core import customfields, display, queries, services
+from guanxi.core import customfields, display, privacy, queries, services
 from guanxi.core.choices import Action
 from guanxi.core.jobs import job_handler, job_start
 from guanxi.core.models import User
@@ -188,8 +188,11 @@ def run_bulk_delete(job, progress) -> dict:
     return {"count": deleted, "message": _("%(count)s records were deleted.") % {"count": deleted}}
 
 
-def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000):
-    """Yield the header and then one row per record, reading the database a chunk at a time."""
+def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000, mask: bool = False):
+    """Yield the header and then one row per record, reading the database a chunk at a time.
+
+    With `mask`, personal data is masked as the user sees it on screen.
+    """
     definitions = customfields.definitions(entity.name)
     by_key = {definition.key: definition for definition in definitions}
     keys = [*entity.export_fields, *[f"custom.{d.key}" for d in definitions]]
@@ -207,7 +210,7 @@ def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000):
                     )
                 )
             else:
-                row.append(display.record_value(entity, record, key, by_key))
+                row.append(display.record_value(entity, record, key, by_key, mask=mask))
         yield row
 
 
@@ -230,13 +233,14 @@ def export(request, entity_name: str):
         file_format = request.GET.get("format", "csv")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{entity.plural}-{stamp}"
+    mask = privacy.masks_personal_data(request.user)
     if file_format == "xlsx":
-        return _export_xlsx(entity, queryset, filename)
+        return _export_xlsx(entity, queryset, filename, mask=mask)
     writer = csv.writer(_Echo())
 
     def stream():
         yield "\ufeff"  # lets Excel open UTF-8 Chinese text correctly
-        for row in export_rows(entity, queryset):
+        for row in export_rows(entity, queryset, mask=mask):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
@@ -244,10 +248,10 @@ def export(request, entity_name: str):
     return response
 
 
-def _export_xlsx(entity: Entity, queryset, filename: str):
+def _export_xlsx(entity: Entity, queryset, filename: str, *, mask: bool = False):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(entity.verbose_name_plural)[:31])
-    for row in export_rows(entity, queryset):
+    for row in export_rows(entity, queryset, mask=mask):
         sheet.append(row)
     # FileResponse closes the file once sent.
     handle = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115

@@ -33,9 +33,11 @@ from guanxi.core.models import (
     AuditEntry,
     CustomField,
     Department,
+    Group,
     Role,
     SearchToken,
     Share,
+    Tagging,
     Team,
     Territory,
     User,
@@ -43,6 +45,7 @@ from guanxi.core.models import (
 from guanxi.core.phones import normalize_phone
 from guanxi.core.services import sequence_next
 from guanxi.customers.choices import AccountKind, AccountType, Gender, Grade, Industry, Source
+from guanxi.customers.demo import add_demo_labels
 from guanxi.customers.models import Account, Contact
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -350,7 +353,7 @@ def company_domain(brand: str, industry_word: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 ALL_ACTIONS = [action.value for action in Action]
-CUSTOMER_ENTITIES = ("account", "contact")
+CUSTOMER_ENTITIES = ("account", "contact", "group")
 # role name → (description, actions, scope)
 ROLES = {
     "系统管理员": ("System administrator: everything on all records.", ALL_ACTIONS, Scope.ALL),
@@ -598,6 +601,7 @@ class DemoData:
         self.contacts: list[Contact] = []
         self.audit_entries: list[AuditEntry] = []
         self.shares = 0
+        self.labels: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -970,6 +974,7 @@ def demo_users():
 def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
+    Group.objects.filter(owner__in=users).delete()
     for entity_name, model in (("contact", Contact), ("account", Account)):
         records = model.objects.filter(created_by__in=users)
         if entity_name == "contact":
@@ -980,6 +985,7 @@ def delete_demo() -> None:
             SearchToken.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             Share.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             AuditEntry.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            Tagging.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             model.objects.filter(pk__in=chunk).delete()
     Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
     Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
@@ -1047,6 +1053,13 @@ class Command(BaseCommand):
         data.make_contacts()
         data.finish()
         data.shares = data.share()
+        data.labels = add_demo_labels(
+            rng,
+            accounts=data.accounts,
+            contacts=data.contacts,
+            users=organisation.users,
+            now=data.now,
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1073,7 +1086,8 @@ class Command(BaseCommand):
             f"Created {COMPANY_NAME} / Huaxin Technology: {len(DEPARTMENTS)} departments, "
             f"{len(TEAMS)} teams, {len(ROLES)} roles, {len(DEMO_USERS)} users, "
             f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
-            f"{data.shares} shares."
+            f"{data.shares} shares, {data.labels['tags']} tags on records, "
+            f"{data.labels['groups']} groups, {data.labels['consents']} consent records."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

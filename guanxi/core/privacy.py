@@ -28,13 +28,13 @@ def masks_personal_data(user) -> bool:
 
 
 def mask_phone(value: str) -> str:
-    """Return 138****1234 for 13812341234 (+86 kept as a prefix, landlines alike)."""
+    """Return 138****1234 for 13812341234 or +86 138 1234 1234; +44 207****0877 abroad."""
     text = str(value).strip()
     prefix = ""
     digits = re.sub(r"\D", "", text)
     if text.startswith("+"):
         if digits.startswith("86"):
-            prefix, digits = "+86 ", digits[2:]
+            digits = digits[2:]
         else:
             prefix, digits = "+" + digits[:2] + " ", digits[2:]
     if len(digits) >= 7:

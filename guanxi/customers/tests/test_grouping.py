@@ -320,3 +320,30 @@ def test_contact_list_offers_the_contact_groups_only(rep, client_for):
     page = client_for(rep).get(reverse("web:contact_list"))
     group_filter = next(w for w in page.context["filters"] if w["spec"].key == "group")
     assert [label for _value, label in group_filter["choices"]] == ["联系人组"]
+
+
+def test_a_record_page_adds_the_record_to_a_group_and_comes_back(rep, client_for):
+    client = client_for(rep)
+    account = AccountFactory(owner=rep)
+    group = GroupFactory(owner=rep, name="重点跟进")
+    detail = reverse("web:account_detail", args=[account.pk])
+    assert 'data-testid="add-to-group"' in client.get(detail).content.decode()
+    form = bulk_post(client, "account", "group", [account.pk], next=detail)
+    assert f'name="next" value="{detail}"' in form.content.decode()
+    response = bulk_post(
+        client, "account", "group", [account.pk], next=detail, apply="1", group=group.pk
+    )
+    assert response["Location"] == detail
+    assert members_of(group) == [account.pk]
+    page = client.get(detail).content.decode()
+    assert f'href="/groups/{group.pk}/">重点跟进</a>' in page
+    outside = bulk_post(
+        client,
+        "account",
+        "group",
+        [account.pk],
+        next="https://evil.example/",
+        apply="1",
+        group=group.pk,
+    )
+    assert outside["Location"] == reverse("web:account_list") + "?"

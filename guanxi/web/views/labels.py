@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,6 +23,10 @@ from guanxi.web.views.records import entity_or_404, record_or_404
 
 
 def _back_to_list(entity, request):
+    """Go back where the action started: a record's page (`next`) or the list."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
     return redirect(reverse(entity.url_name("list")) + "?" + request.POST.get("querystring", ""))
 
 
@@ -134,6 +139,7 @@ def bulk_group(request, entity_name: str):
         "can_create_group": can(request.user, "group", Action.CREATE),
         "error": error,
         "new_name": request.POST.get("new_group", ""),
+        "next": request.POST.get("next", ""),
         "selection": _selection_params(request),
     }
     return render(request, "web/bulk_group.html", context, status=400 if error else 200)

@@ -210,6 +210,7 @@ def record_detail(request, entity_name: str, pk: int):
         "tabs": entity.tabs,
         "can_edit": record_allows(entity, request.user, record, Action.EDIT),
         "can_delete": record_allows(entity, request.user, record, Action.DELETE),
+        "can_add_to_group": entity.has_groups and can(request.user, "group", Action.EDIT),
     }
     tab = next((t for t in entity.tabs if t.key == tab_key), None)
     if tab is not None:

@@ -53,6 +53,8 @@ def record_value(
     """
     if mask and key in entity.personal_fields:
         return privacy.shown(entity, key, format_value(getattr(record, key, None)), True)
+    if key == "tags" and entity.has_tags:
+        return ", ".join(tag.name for tag in getattr(record, "tag_list", []))
     if key.startswith(CUSTOM_PREFIX):
         custom_key = key[len(CUSTOM_PREFIX) :]
         definition = (definitions or {}).get(custom_key)

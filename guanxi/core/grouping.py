@@ -97,6 +97,27 @@ def attach(entity: Entity, records: list, user) -> list:
     return records
 
 
+def with_tags(entity: Entity, records: Iterable, chunk_size: int = 2000):
+    """Yield records with `tag_list` set, one tag query per chunk (for streamed exports)."""
+    if not entity.has_tags:
+        yield from records
+        return
+    chunk: list = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == chunk_size:
+            yield from _tagged(entity, chunk)
+            chunk = []
+    yield from _tagged(entity, chunk)
+
+
+def _tagged(entity: Entity, chunk: list) -> list:
+    tags = tags_by_record(entity.name, [record.pk for record in chunk]) if chunk else {}
+    for record in chunk:
+        record.tag_list = tags.get(record.pk, [])
+    return chunk
+
+
 def tag_condition(entity_name: str):
     """Return a list filter: records carrying any of the named tags."""
 

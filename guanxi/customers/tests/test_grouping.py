@@ -1,5 +1,8 @@
 """Tags and groups (CUS-4): on forms, lists, filters, bulk actions, the API and history."""
 
+import csv
+import io
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -347,3 +350,47 @@ def test_a_record_page_adds_the_record_to_a_group_and_comes_back(rep, client_for
         group=group.pk,
     )
     assert outside["Location"] == reverse("web:account_list") + "?"
+
+
+def test_exports_carry_the_tags(rep, client_for):
+    grant(rep, "account", ["view", "export"], scope="own")
+    accounts = [AccountFactory(owner=rep, name=name) for name in ("甲公司", "乙公司")]
+    grouping.record_tags_set(
+        actor=rep, entity=registry.get("account"), instance=accounts[0], names=["VIP", "老客户"]
+    )
+    response = client_for(rep).get(reverse("web:account_export"), {"ordering": "name"})
+    text = b"".join(response.streaming_content).decode().lstrip("\ufeff")
+    header, *rows = csv.reader(io.StringIO(text))
+    tags = {row[header.index("Name")]: row[header.index("Tags")] for row in rows}
+    assert tags == {"甲公司": "VIP, 老客户", "乙公司": ""}
+
+
+def test_members_of_a_group_outside_scope_cannot_be_seen_or_changed(rep, client_for):
+    other = UserFactory(username="other")
+    grant(other, "account", scope="own")
+    hidden = GroupFactory(owner=other)
+    account = AccountFactory(owner=other)
+    GroupMember.objects.create(group=hidden, object_id=account.pk)
+    client = client_for(rep)
+    removed = client.post(
+        reverse("web:group_members_remove", args=[hidden.pk]), {"ids": [account.pk]}
+    )
+    assert removed.status_code == 404
+    api = api_for(rep)
+    url = f"/api/v1/groups/{hidden.pk}/members"
+    assert api.get(url).status_code == 404
+    assert api.post(url, {"ids": [account.pk]}, content_type="application/json").status_code == 404
+    assert members_of(hidden) == [account.pk]
+
+
+def test_a_group_with_members_keeps_its_record_type(rep):
+    api = api_for(rep)
+    group = GroupFactory(owner=rep)
+    GroupMember.objects.create(group=group, object_id=AccountFactory(owner=rep).pk)
+    response = api.patch(
+        f"/api/v1/groups/{group.pk}", {"entity": "contact"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"entity": ["A group with members keeps its record type."]}
+    group.refresh_from_db()
+    assert group.entity == "account"

@@ -361,3 +361,27 @@ def test_accounts_are_filtered_by_opt_out_too(owner, client_for):
     Consent.objects.create(account=individual, channel="sms", status="withdrawn")
     records = client_for(owner).get(reverse("web:account_list"), {"opted_out": "sms"})
     assert [record.name for record in records.context["records"]] == ["王先生"]
+
+
+def test_consent_needs_edit_permission_and_screens_hide_what_is_not_allowed(contact, client_for):
+    viewer = UserFactory(username="viewer")
+    grant(viewer, "contact", ["view"], scope="all")
+    client = client_for(viewer)
+    response = client.post(
+        reverse("web:contact_consent", args=[contact.pk]),
+        {"channel": "email", "status": "withdrawn", "source": "form"},
+    )
+    assert response.status_code == 403
+    assert Consent.objects.count() == 0
+    page = client.get(reverse("web:contact_detail", args=[contact.pk]) + "?tab=privacy")
+    html = page.content.decode()
+    for test_id in ("consent-form", "personal-data-json", "erase"):
+        assert f'data-testid="{test_id}"' not in html
+
+
+def test_masking_role_is_not_offered_the_personal_data_export(contact, service_agent, client_for):
+    client = client_for(service_agent)
+    page = client.get(reverse("web:contact_detail", args=[contact.pk]) + "?tab=privacy")
+    assert 'data-testid="personal-data-json"' not in page.content.decode()
+    response = client.get(reverse("web:contact_personal_data", args=[contact.pk]))
+    assert response.status_code == 403

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from guanxi.core import customfields, display, privacy, queries, services
+from guanxi.core import customfields, display, grouping, privacy, queries, services
 from guanxi.core.choices import Action
 from guanxi.core.jobs import job_handler, job_start
 from guanxi.core.models import User
@@ -199,7 +199,7 @@ def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000, mask: bool 
     yield [display.field_label(entity, key, by_key) for key in keys]
     user_fields = [d for d in definitions if d.field_type == "user"]
     users = dict(User.objects.values_list("pk", "username")) if user_fields else None
-    for record in queryset.iterator(chunk_size=chunk_size):
+    for record in grouping.with_tags(entity, queryset.iterator(chunk_size=chunk_size), chunk_size):
         row = []
         for key in keys:
             if key.startswith("custom."):

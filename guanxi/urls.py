@@ -11,5 +11,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", health, name="health"),
     path("api/v1/", api.urls),
+    path("", include("guanxi.customers.urls")),
     path("", include("guanxi.web.urls")),
 ]

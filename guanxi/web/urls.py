@@ -3,7 +3,6 @@
 from django.urls import include, path
 
 from guanxi.core import registry
-from guanxi.customers import views as customer_views
 from guanxi.web.views import (
     bulk,
     bulk_actions,
@@ -55,13 +54,6 @@ urlpatterns = [
         labels.group_members_remove,
         name="group_members_remove",
     ),
-    path("contacts/<int:pk>/consent/", customer_views.consent_add, name="contact_consent"),
-    path(
-        "contacts/<int:pk>/personal-data/",
-        customer_views.personal_data,
-        name="contact_personal_data",
-    ),
-    path("contacts/<int:pk>/erase/", customer_views.erase, name="contact_erase"),
     path("language/", pages.set_language, name="set_language"),
     path("profile/", pages.profile, name="profile"),
     path("settings/", include(settings_views.urlpatterns)),

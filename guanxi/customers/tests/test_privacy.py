@@ -188,7 +188,7 @@ def test_consent_is_appended_and_the_newest_row_is_current(contact, owner):
 def test_consent_screen_filter_and_api(contact, owner, client_for):
     client = client_for(owner)
     response = client.post(
-        reverse("web:contact_consent", args=[contact.pk]),
+        reverse("customers:contact_consent", args=[contact.pk]),
         {
             "channel": "email",
             "status": "withdrawn",
@@ -201,7 +201,7 @@ def test_consent_screen_filter_and_api(contact, owner, client_for):
     assert 'data-testid="consent-email">Opted out' in page.content.decode()
     history = client.get(reverse("web:contact_detail", args=[contact.pk]) + "?tab=history")
     assert "Email consent" in history.content.decode()
-    bad = client.post(reverse("web:contact_consent", args=[contact.pk]), {"channel": "fax"})
+    bad = client.post(reverse("customers:contact_consent", args=[contact.pk]), {"channel": "fax"})
     assert bad.status_code == 302
     assert Consent.objects.count() == 1
 
@@ -244,7 +244,7 @@ def test_personal_data_export_as_json_and_excel(contact, owner, client_for):
     assert [(row["channel"], row["status"]) for row in data["consents"]] == [("email", "granted")]
     assert [entry["action"] for entry in data["history"]] == ["update"]
 
-    page = client_for(owner).get(reverse("web:contact_personal_data", args=[contact.pk]))
+    page = client_for(owner).get(reverse("customers:contact_personal_data", args=[contact.pk]))
     assert json.loads(page.content)["contact"]["email"] == EMAIL
     excel = api_for(owner).get(f"/api/v1/contacts/{contact.pk}/personal-data?format=xlsx")
     workbook = load_workbook(io.BytesIO(excel.content))
@@ -270,7 +270,7 @@ def test_personal_data_is_refused_to_masking_roles_and_without_export_permission
     assert api_for(stranger).get(f"/api/v1/contacts/{contact.pk}/personal-data").status_code == 404
     assert (
         client_for(stranger)
-        .get(reverse("web:contact_personal_data", args=[contact.pk]))
+        .get(reverse("customers:contact_personal_data", args=[contact.pk]))
         .status_code
         == 404
     )
@@ -300,11 +300,13 @@ def test_erase_removes_personal_data_and_keeps_the_record_and_its_links(contact,
     group = GroupFactory(owner=owner, entity="contact")
     GroupMember.objects.create(group=group, object_id=contact.pk)
 
-    wrong = client.post(reverse("web:contact_erase", args=[contact.pk]), {"confirm_name": "张"})
+    wrong = client.post(
+        reverse("customers:contact_erase", args=[contact.pk]), {"confirm_name": "张"}
+    )
     assert wrong.status_code == 400
     assert Contact.objects.get(pk=contact.pk).name == "张伟"
     response = client.post(
-        reverse("web:contact_erase", args=[contact.pk]), {"confirm_name": "张伟"}
+        reverse("customers:contact_erase", args=[contact.pk]), {"confirm_name": "张伟"}
     )
     assert response.status_code == 302
 
@@ -341,7 +343,8 @@ def test_erase_through_the_api_needs_delete_permission(contact, client_for):
     grant(editor, "contact", ["view", "edit"], scope="all")
     assert api_for(editor).post(f"/api/v1/contacts/{contact.pk}/erase").status_code == 403
     assert (
-        client_for(editor).get(reverse("web:contact_erase", args=[contact.pk])).status_code == 403
+        client_for(editor).get(reverse("customers:contact_erase", args=[contact.pk])).status_code
+        == 403
     )
     assert Contact.objects.get(pk=contact.pk).name == "张伟"
     remover = UserFactory(username="remover")
@@ -368,7 +371,7 @@ def test_consent_needs_edit_permission_and_screens_hide_what_is_not_allowed(cont
     grant(viewer, "contact", ["view"], scope="all")
     client = client_for(viewer)
     response = client.post(
-        reverse("web:contact_consent", args=[contact.pk]),
+        reverse("customers:contact_consent", args=[contact.pk]),
         {"channel": "email", "status": "withdrawn", "source": "form"},
     )
     assert response.status_code == 403
@@ -383,5 +386,5 @@ def test_masking_role_is_not_offered_the_personal_data_export(contact, service_a
     client = client_for(service_agent)
     page = client.get(reverse("web:contact_detail", args=[contact.pk]) + "?tab=privacy")
     assert 'data-testid="personal-data-json"' not in page.content.decode()
-    response = client.get(reverse("web:contact_personal_data", args=[contact.pk]))
+    response = client.get(reverse("customers:contact_personal_data", args=[contact.pk]))
     assert response.status_code == 403

@@ -1,0 +1,13 @@
+"""Screens special to customers and contacts, beside the generic ones of guanxi.web."""
+
+from django.urls import path
+
+from guanxi.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("contacts/<int:pk>/consent/", views.consent_add, name="contact_consent"),
+    path("contacts/<int:pk>/personal-data/", views.personal_data, name="contact_personal_data"),
+    path("contacts/<int:pk>/erase/", views.erase, name="contact_erase"),
+]

@@ -129,9 +129,21 @@ def shown(entity: Entity, user, records: list) -> list[dict[str, Any]]:
 
 def save_groups(entity: Entity, user, record, payload: dict[str, Any]) -> None:
     if entity.has_groups and payload.get("groups") is not None:
-        grouping.record_groups_set(
-            actor=user, entity=entity, instance=record, group_ids=payload["groups"]
-        )
+        try:
+            grouping.record_groups_set(
+                actor=user, entity=entity, instance=record, group_ids=payload["groups"]
+            )
+        except grouping.UnknownGroups as error:
+            raise ApiError(
+                400,
+                _("The data is not valid."),
+                {
+                    "groups": [
+                        _("Unknown groups, or groups you may not change: %(ids)s")
+                        % {"ids": ", ".join(str(pk) for pk in error.args[0])}
+                    ]
+                },
+            ) from None
 
 
 def build_router(entity: Entity) -> Router:

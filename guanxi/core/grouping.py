@@ -300,10 +300,20 @@ def group_remove(*, actor: User, group: Group, ids: Iterable[int]) -> int:
     return deleted
 
 
+class UnknownGroups(ValueError):
+    """Raised when a record is to join groups that do not exist or the actor may not change."""
+
+
 def record_groups_set(*, actor: User, entity: Entity, instance, group_ids: Iterable[int]) -> None:
-    """Make a record a member of exactly these groups, among those the actor may edit."""
+    """Make a record a member of exactly these groups, among those the actor may edit.
+
+    Groups the actor may not change keep the record as they have it.
+    """
+    group_ids = set(group_ids)
     editable = Group.objects.visible_to(actor, Action.EDIT).filter(entity=entity.name)
-    wanted = set(editable.filter(pk__in=list(group_ids)).values_list("pk", flat=True))
+    wanted = set(editable.filter(pk__in=group_ids).values_list("pk", flat=True))
+    if wanted != group_ids:
+        raise UnknownGroups(sorted(group_ids - wanted))
     current = set(
         GroupMember.objects.filter(object_id=instance.pk, group__in=editable).values_list(
             "group_id", flat=True

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from guanxi.core import audit, events, registry, search
 from guanxi.core.choices import Action, AuditAction
-from guanxi.core.models import AuditEntry, User
+from guanxi.core.models import AuditEntry, Notification, User
 from guanxi.core.permissions import ensure_in_scope, require
 from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus
 from guanxi.customers.models import Consent, Contact
@@ -207,6 +207,17 @@ def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _scrub_notifications(contact: Contact, old_name: str, name: str) -> None:
+    """Take the person's name out of the notifications that link to their record."""
+    from django.urls import reverse
+
+    url = reverse("web:contact_detail", args=[contact.pk])
+    for notification in Notification.objects.filter(url=url):
+        notification.title = notification.title.replace(old_name, name)[:200]
+        notification.body = notification.body.replace(old_name, name)
+        notification.save(update_fields=["title", "body"])
+
+
 @transaction.atomic
 def contact_erase(*, actor: User, contact: Contact) -> Contact:
     """Anonymise a contact on the person's request and keep the record and its links.
@@ -218,6 +229,7 @@ def contact_erase(*, actor: User, contact: Contact) -> Contact:
     require(actor, "contact", Action.DELETE)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     ensure_in_scope(actor, contact, Action.DELETE)
+    old_name = contact.name
     name = ERASED_NAME.format(pk=contact.pk)
     contact.name = name
     for field in ERASED_FIELDS:
@@ -231,6 +243,7 @@ def contact_erase(*, actor: User, contact: Contact) -> Contact:
         entry.object_repr = name
         entry.save(update_fields=["changes", "object_repr"])
     Consent.objects.filter(contact=contact).update(note="")
+    _scrub_notifications(contact, old_name, name)
     search.unindex_records("contact", [contact.pk])
     audit.record(
         actor=actor, entity="contact", instance=contact, action=AuditAction.ERASE, changes={}

@@ -259,15 +259,30 @@ def test_api_reads_and_writes_tags_and_groups_of_a_record(rep):
         },
         content_type="application/json",
     )
-    assert created.status_code == 201, created.json()
+    # The group holds accounts; a contact cannot join it, and nothing is created.
+    assert created.status_code == 400
+    assert list(created.json()["errors"]) == ["groups"]
+    assert registry.get("contact").model.objects.count() == 0
+    created = api.post(
+        "/api/v1/contacts",
+        {"name": "张伟", "account": AccountFactory(owner=rep).pk, "tags": ["VIP"]},
+        content_type="application/json",
+    )
     contact = created.json()
     assert (contact["tags"], contact["groups"]) == (["VIP"], [])
-    # The group holds accounts; a contact cannot join it.
     contact_group = GroupFactory(owner=rep, entity="contact")
     url = f"/api/v1/contacts/{contact['id']}"
-    patched = api.patch(
-        url, {"groups": [contact_group.pk, other_group.pk]}, content_type="application/json"
+    refused = api.patch(
+        url,
+        {"groups": [contact_group.pk, other_group.pk], "title": "总监"},
+        content_type="application/json",
     )
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "groups": [f"Unknown groups, or groups you may not change: {other_group.pk}"]
+    }
+    assert api.get(url).json()["title"] == ""
+    patched = api.patch(url, {"groups": [contact_group.pk]}, content_type="application/json")
     assert (patched.json()["tags"], patched.json()["groups"]) == (["VIP"], [contact_group.pk])
     cleared = api.patch(url, {"tags": [], "title": "经理"}, content_type="application/json")
     assert (cleared.json()["tags"], cleared.json()["groups"]) == ([], [contact_group.pk])

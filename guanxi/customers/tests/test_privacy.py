@@ -11,7 +11,14 @@ from openpyxl import load_workbook
 
 from guanxi.api.auth import token_create
 from guanxi.core import grouping, privacy, registry
-from guanxi.core.models import AuditEntry, GroupMember, Role, SearchToken, Tagging
+from guanxi.core.models import (
+    AuditEntry,
+    GroupMember,
+    Notification,
+    Role,
+    SearchToken,
+    Tagging,
+)
 from guanxi.core.tests.factories import UserFactory, grant
 from guanxi.customers.models import Consent, Contact
 from guanxi.customers.privacy import (
@@ -300,6 +307,9 @@ def test_erase_removes_personal_data_and_keeps_the_record_and_its_links(contact,
     group = GroupFactory(owner=owner, entity="contact")
     GroupMember.objects.create(group=group, object_id=contact.pk)
 
+    Notification.objects.create(
+        recipient=owner, title="李明 assigned Contact 张伟 to you", url=f"/contacts/{contact.pk}/"
+    )
     wrong = client.post(
         reverse("customers:contact_erase", args=[contact.pk]), {"confirm_name": "张"}
     )
@@ -329,6 +339,9 @@ def test_erase_removes_personal_data_and_keeps_the_record_and_its_links(contact,
     for secret in ("张伟", MOBILE, "13912345678", EMAIL, ID_NUMBER, "文三路", "喝茶", "高尔夫"):
         assert secret not in stored
     assert history.first().action == "erase"
+    assert Notification.objects.get().title == (
+        f"李明 assigned Contact 已删除联系人 / Erased contact #{contact.pk} to you"
+    )
     # Business links and the opt-out stay.
     assert Consent.objects.get(contact=contact).status == "withdrawn"
     assert Consent.objects.get(contact=contact).note == ""

@@ -161,19 +161,29 @@ def _draw_lines(
 
 
 def labels_pdf(
-    addresses: Iterable[PostalAddress], sheet: LabelSheet, output, *, progress=None
+    addresses: Iterable[PostalAddress],
+    sheet: LabelSheet,
+    output,
+    *,
+    skip: int = 0,
+    progress=None,
 ) -> int:
-    """Write address labels on A4 sheets to `output`; return how many were printed."""
+    """Write address labels on A4 sheets to `output`; return how many were printed.
+
+    `skip` leaves the first labels of the first sheet blank, for a sheet already partly used.
+    """
     _register_fonts()
     canvas = Canvas(output, pagesize=A4, pageCompression=1)
     canvas.setTitle(str(_("Address labels")))
     page_height = A4[1]
     padding = 4 * mm
+    skip = max(0, min(skip, sheet.per_page - 1))
     count = 0
     for address in addresses:
-        if count and count % sheet.per_page == 0:
+        slot = count + skip
+        if count and slot % sheet.per_page == 0:
             canvas.showPage()
-        position = count % sheet.per_page
+        position = slot % sheet.per_page
         column, row = position % sheet.columns, position // sheet.columns
         x = (sheet.left + column * sheet.pitch_x) * mm + padding
         top = page_height - (sheet.top + row * sheet.pitch_y) * mm - padding
@@ -215,7 +225,31 @@ def _chinese_envelope(canvas: Canvas, address: PostalAddress, width: float, heig
     canvas.drawCentredString(width / 2, height / 2 - 10 * mm, text)
 
 
-def envelopes_pdf(addresses: Iterable[PostalAddress], size: str, output, *, progress=None) -> int:
+def _sender(canvas: Canvas, sender: str, width: float, height: float, chinese: bool) -> None:
+    """Print the sender: top left on a Western envelope, bottom right on a Chinese one."""
+    lines = [line.strip() for line in sender.splitlines() if line.strip()][:4]
+    if not lines:
+        return
+    if not chinese:
+        _draw_lines(canvas, lines, 10 * mm, height - 8 * mm, width * 0.4, 8, 10)
+        return
+    y = 10 * mm + (len(lines) - 1) * 11
+    for line in lines:
+        font = _font_for(line)
+        text, size = _fit(line, font, 9, width * 0.45)
+        canvas.setFont(font, size)
+        canvas.drawRightString(width - 12 * mm, y, text)
+        y -= 11
+
+
+def envelopes_pdf(
+    addresses: Iterable[PostalAddress],
+    size: str,
+    output,
+    *,
+    sender: str = "",
+    progress=None,
+) -> int:
     """Write one envelope page per address to `output`; return how many were printed."""
     _register_fonts()
     _label, width_mm, height_mm = ENVELOPES[size]
@@ -230,6 +264,7 @@ def envelopes_pdf(addresses: Iterable[PostalAddress], size: str, output, *, prog
             _chinese_envelope(canvas, address, width, height)
         else:
             _draw_lines(canvas, address.lines(), width * 0.45, height * 0.55, width * 0.5, 12, 15)
+        _sender(canvas, sender, width, height, address.is_chinese)
         count += 1
         if progress and count % 500 == 0:
             progress(500)

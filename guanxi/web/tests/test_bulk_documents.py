@@ -92,9 +92,10 @@ def test_emails_need_export_permission_and_are_refused_to_masking_roles(client_f
     Role.objects.filter(users=agent).update(mask_personal_data=True)
     client = client_for(agent)
     assert post(client, "contact", "emails", [contact.pk]).status_code == 403
-    assert post(client, "contact", "labels", [contact.pk]).status_code == 403
+    # Labels carry names and postal addresses, which no role masks.
+    assert post(client, "contact", "labels", [contact.pk]).status_code == 200
     page = client.get(reverse("web:contact_list")).context["bulk_actions"]
-    assert [item["key"] for item in page] == ["tag"]
+    assert [item["key"] for item in page] == ["labels", "envelopes", "tag"]
 
 
 def test_labels_print_chinese_and_latin_addresses_in_their_order(rep, client_for):
@@ -186,3 +187,25 @@ def test_labels_fill_sheets_and_start_a_new_page():
     ]
     assert labels_pdf(addresses, sheet, output) == 15
     assert len(PdfReader(io.BytesIO(output.getvalue())).pages) == 2
+
+
+def test_labels_skip_used_ones_and_envelopes_carry_the_sender(rep, client_for):
+    accounts = [AccountFactory(owner=rep, name=f"客户{n}", **CHINESE) for n in range(2)]
+    client = client_for(rep)
+    ids = [account.pk for account in accounts]
+    response = post(client, "account", "labels", ids, layout="L7160", skip="20", generate="1")
+    pages = pdf_pages(b"".join(response.streaming_content))
+    # 21 labels a sheet: the first label fills the last place, the second starts a sheet.
+    assert [page.count("收") for page in pages] == [1, 1]
+    envelope = post(
+        client,
+        "account",
+        "envelopes",
+        ids[:1],
+        layout="DL",
+        sender="华信科技有限公司\n北京市海淀区中关村大街1号 100080",
+        generate="1",
+    )
+    (text,) = pdf_pages(b"".join(envelope.streaming_content))
+    assert "华信科技有限公司" in text
+    assert "北京市海淀区中关村大街1号 100080" in text

@@ -52,7 +52,7 @@ def email_addresses(entity: Entity, queryset, *, skip_opted_out: bool, user):
 
 
 def _refuse_masked(user) -> None:
-    # A masked address is of no use and the unmasked one must not leave the system.
+    # A masked email address is of no use and the real one must not leave the system.
     if privacy.masks_personal_data(user):
         raise PermissionDenied
 
@@ -125,14 +125,32 @@ def addresses_of(entity: Entity, queryset):
             yield address
 
 
-def write_document(entity: Entity, queryset, document: str, layout: str, output, progress=None):
+def write_document(
+    entity: Entity, queryset, document: str, options: dict, output, progress=None
+) -> int:
     """Write the labels or envelopes PDF of a selection; return how many were printed."""
     addresses = addresses_of(entity, queryset)
     if document == "labels":
+        sheet = documents.LABEL_SHEETS[options["layout"]]
         return documents.labels_pdf(
-            addresses, documents.LABEL_SHEETS[layout], output, progress=progress
+            addresses, sheet, output, skip=options.get("skip", 0), progress=progress
         )
-    return documents.envelopes_pdf(addresses, layout, output, progress=progress)
+    return documents.envelopes_pdf(
+        addresses, options["layout"], output, sender=options.get("sender", ""), progress=progress
+    )
+
+
+def _options(request, layouts) -> dict | None:
+    """Return the chosen layout, labels to skip and sender, or None if the layout is unknown."""
+    layout = request.POST.get("layout", "")
+    if layout not in dict(layouts):
+        return None
+    skip = request.POST.get("skip", "")
+    return {
+        "layout": layout,
+        "skip": int(skip) if skip.isdigit() else 0,
+        "sender": request.POST.get("sender", "")[:300],
+    }
 
 
 def _layouts(document: str) -> list[tuple[str, str]]:
@@ -145,12 +163,12 @@ def _print(request, entity_name: str, document: str):
     """Ask for the label sheet or envelope size, then answer the PDF (or start a job)."""
     entity = entity_or_404(entity_name)
     require(request.user, entity.name, Action.EXPORT)
-    _refuse_masked(request.user)
+    # Envelopes and labels carry names and postal addresses, which no role masks.
     queryset = selection(entity, request.user, request.POST, Action.EXPORT)
     count, more = queries.capped_count(queryset)
     layouts = _layouts(document)
-    layout = request.POST.get("layout", "")
-    if "generate" in request.POST and layout in dict(layouts):
+    options = _options(request, layouts)
+    if "generate" in request.POST and options is not None:
         if more or count > INLINE_LIMIT:
             job = job_start(
                 user=request.user,
@@ -160,13 +178,13 @@ def _print(request, entity_name: str, document: str):
                 params={
                     "entity": entity.name,
                     "document": document,
-                    "layout": layout,
+                    "options": options,
                     "selection": _selection_params(request),
                 },
             )
             return redirect("web:job_detail", pk=job.pk)
         handle = _spooled()
-        write_document(entity, queryset, document, layout, handle)
+        write_document(entity, queryset, document, options, handle)
         handle.seek(0)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return FileResponse(
@@ -181,7 +199,8 @@ def _print(request, entity_name: str, document: str):
         "document": document,
         "document_label": DOCUMENTS[document],
         "layouts": layouts,
-        "layout": layout or layouts[0][0],
+        "layout": (options or {}).get("layout") or layouts[0][0],
+        "sender": request.POST.get("sender", ""),
         "count": count,
         "count_more": more,
         "selection": _selection_params(request),
@@ -219,7 +238,7 @@ def run_bulk_document(job, progress) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as output:
         printed = write_document(
-            entity, selected, document, job.params["layout"], output, progress=progress
+            entity, selected, document, job.params["options"], output, progress=progress
         )
     return {
         "file": filename,
@@ -246,7 +265,6 @@ bulk_actions.register(
         icon="tags",
         view=bulk_labels,
         action=Action.EXPORT,
-        shows_personal_data=True,
         applies=lambda entity: entity.postal_address is not None,
     )
 )
@@ -257,7 +275,6 @@ bulk_actions.register(
         icon="mail-opened",
         view=bulk_envelopes,
         action=Action.EXPORT,
-        shows_personal_data=True,
         applies=lambda entity: entity.postal_address is not None,
     )
 )

@@ -12,6 +12,9 @@ from guanxi.core.models import User
 from guanxi.core.permissions import can
 from guanxi.core.widgets import AutocompleteSelect
 
+# A hidden field beside the tag box: its presence says the form set the tags.
+SENT_SUFFIX = "__sent"
+
 
 class TagsWidget(forms.SelectMultiple):
     """A multiple select the page turns into a tag box; a marker says the box was sent.
@@ -23,9 +26,6 @@ class TagsWidget(forms.SelectMultiple):
     def render(self, name, value, attrs=None, renderer=None):
         hidden = format_html('<input type="hidden" name="{}" value="1">', name + SENT_SUFFIX)
         return super().render(name, value, attrs, renderer) + hidden
-
-
-SENT_SUFFIX = "__sent"
 
 
 class TagsField(forms.MultipleChoiceField):

@@ -118,5 +118,5 @@ def consent_record(request, pk: int, payload: ConsentIn):
             errors[field] = [_("Choose one of: %(values)s") % {"values": ", ".join(choices.values)}]
     if errors:
         raise ApiError(400, _("The data is not valid."), errors)
-    consent = privacy.consent_record(actor=request.auth, contact=contact, **payload.dict())
+    consent = privacy.consent_record(actor=request.auth, person=contact, **payload.dict())
     return Status(201, _consent_out(consent))

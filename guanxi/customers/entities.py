@@ -84,6 +84,16 @@ def labels_filters(entity_name: str) -> list[Filter]:
     ]
 
 
+PRIVACY_TAB = Tab(
+    "privacy", _("Privacy"), "customers/partials/privacy.html", privacy.privacy_tab_context
+)
+CONSENT_HISTORY_FIELDS = {
+    privacy.consent_history_key(ConsentChannel.EMAIL): (_("Email consent"), ConsentStatus.choices),
+    privacy.consent_history_key(ConsentChannel.SMS): (_("SMS consent"), ConsentStatus.choices),
+    privacy.consent_history_key(ConsentChannel.PHONE): (_("Phone consent"), ConsentStatus.choices),
+}
+
+
 def account_postal_address(account: Account) -> PostalAddress:
     return PostalAddress(
         name=account.name,
@@ -253,6 +263,7 @@ ACCOUNT = registry.register(
                 "customers/partials/account_contacts.html",
                 account_contacts,
             ),
+            PRIVACY_TAB,
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",
         has_tags=True,
@@ -260,6 +271,7 @@ ACCOUNT = registry.register(
         personal_fields={"phone": "phone", "phone_e164": "phone", "email": "email"},
         email_field="email",
         postal_address=account_postal_address,
+        extra_history_fields=CONSENT_HISTORY_FIELDS,
     )
 )
 
@@ -368,12 +380,7 @@ CONTACT = registry.register(
             "notes",
         ],
         tabs=[
-            Tab(
-                "privacy",
-                _("Privacy"),
-                "customers/partials/contact_privacy.html",
-                privacy.privacy_tab_context,
-            ),
+            PRIVACY_TAB,
         ],
         factory="guanxi.customers.tests.factories.ContactFactory",
         has_tags=True,
@@ -388,20 +395,7 @@ CONTACT = registry.register(
         },
         email_field="email",
         postal_address=contact_postal_address,
-        extra_history_fields={
-            privacy.consent_history_key(ConsentChannel.EMAIL): (
-                _("Email consent"),
-                ConsentStatus.choices,
-            ),
-            privacy.consent_history_key(ConsentChannel.SMS): (
-                _("SMS consent"),
-                ConsentStatus.choices,
-            ),
-            privacy.consent_history_key(ConsentChannel.PHONE): (
-                _("Phone consent"),
-                ConsentStatus.choices,
-            ),
-        },
+        extra_history_fields=CONSENT_HISTORY_FIELDS,
     )
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from guanxi.core import audit, events, registry, search
@@ -21,7 +22,7 @@ from guanxi.core.choices import Action, AuditAction
 from guanxi.core.models import AuditEntry, Notification, User
 from guanxi.core.permissions import ensure_in_scope, require
 from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus
-from guanxi.customers.models import Consent, Contact
+from guanxi.customers.models import Account, Consent, Contact
 
 # The contact fields an erasure blanks; the account, role and owner are business links.
 ERASED_FIELDS = (
@@ -50,45 +51,54 @@ def consent_history_key(channel: str) -> str:
     return f"consent_{channel}"
 
 
+def _person(person: Contact | Account) -> tuple[str, dict[str, Any]]:
+    """Return the entity name of a person and the consent filter that selects their rows."""
+    if isinstance(person, Contact):
+        return "contact", {"contact": person}
+    return "account", {"account": person}
+
+
 @transaction.atomic
 def consent_record(
     *,
     actor: User | None,
-    contact: Contact,
+    person: Contact | Account,
     channel: str,
     status: str,
     source: str = ConsentSource.FORM,
     note: str = "",
 ) -> Consent:
-    """Append a consent or opt-out of a contact on a channel; it becomes the current one."""
+    """Append a consent or opt-out of a contact (or customer) on a channel; it becomes current."""
     if channel not in ConsentChannel.values or status not in ConsentStatus.values:
         raise ValueError(channel if channel not in ConsentChannel.values else status)
     if source not in ConsentSource.values:
         raise ValueError(source)
-    # Lock the contact so two recordings at once cannot leave two current rows.
-    Contact.objects.select_for_update().filter(pk=contact.pk).first()
-    previous = Consent.objects.filter(contact=contact, channel=channel, current=True).first()
-    Consent.objects.filter(contact=contact, channel=channel, current=True).update(current=False)
+    entity_name, whose = _person(person)
+    # Lock the person so two recordings at once cannot leave two current rows.
+    type(person).objects.select_for_update().filter(pk=person.pk).first()
+    current = Consent.objects.filter(channel=channel, current=True, **whose)
+    previous = current.first()
+    current.update(current=False)
     consent = Consent.objects.create(
-        contact=contact,
         channel=channel,
         status=status,
         source=source,
         note=note[:300],
         actor=actor if actor is not None and actor.is_authenticated else None,
         current=True,
+        **whose,
     )
     audit.record(
         actor=actor,
-        entity="contact",
-        instance=contact,
+        entity=entity_name,
+        instance=person,
         action=AuditAction.UPDATE,
         changes={consent_history_key(channel): [previous.status if previous else None, status]},
     )
     events.emit(
-        "contact.consent_changed",
-        entity="contact",
-        id=contact.pk,
+        f"{entity_name}.consent_changed",
+        entity=entity_name,
+        id=person.pk,
         channel=channel,
         status=status,
         actor_id=getattr(actor, "pk", None),
@@ -96,10 +106,11 @@ def consent_record(
     return consent
 
 
-def consent_status(contact: Contact, channel: str) -> str | None:
-    """Return the contact's current status on a channel ("granted", "withdrawn") or None."""
+def consent_status(person: Contact | Account, channel: str) -> str | None:
+    """Return the current status of a contact (or customer) on a channel, or None."""
+    _entity_name, whose = _person(person)
     return (
-        Consent.objects.filter(contact=contact, channel=channel, current=True)
+        Consent.objects.filter(channel=channel, current=True, **whose)
         .values_list("status", flat=True)
         .first()
     )
@@ -137,26 +148,31 @@ def opted_out_condition(entity_name: str):
     return condition
 
 
-def privacy_tab_context(contact: Contact, user) -> dict[str, Any]:
+def privacy_tab_context(person: Contact | Account, user) -> dict[str, Any]:
+    """Return the context of the Privacy tab of a contact or a customer."""
     from guanxi.core.permissions import can
     from guanxi.core.privacy import masks_personal_data
     from guanxi.customers.forms import ConsentForm
 
+    entity_name, whose = _person(person)
     current = {
-        consent.channel: consent
-        for consent in Consent.objects.filter(contact=contact, current=True)
+        consent.channel: consent for consent in Consent.objects.filter(current=True, **whose)
     }
+    is_contact = entity_name == "contact"
     return {
         "consent_channels": [
             {"value": value, "label": label, "current": current.get(value)}
             for value, label in ConsentChannel.choices
         ],
-        "consents": Consent.objects.filter(contact=contact).select_related("actor")[:100],
+        "consents": Consent.objects.filter(**whose).select_related("actor")[:100],
         "consent_form": ConsentForm(),
-        "can_record_consent": can(user, "contact", Action.EDIT),
-        "can_export_personal_data": can(user, "contact", Action.EXPORT)
+        "consent_url": reverse(f"customers:{entity_name}_consent", args=[person.pk]),
+        "can_record_consent": can(user, entity_name, Action.EDIT),
+        "can_export_personal_data": is_contact
+        and can(user, entity_name, Action.EXPORT)
         and not masks_personal_data(user),
-        "can_erase": can(user, "contact", Action.DELETE),
+        "can_erase": is_contact and can(user, entity_name, Action.DELETE),
+        "is_contact": is_contact,
     }
 
 
@@ -209,8 +225,6 @@ def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
 
 def _scrub_notifications(contact: Contact, old_name: str, name: str) -> None:
     """Take the person's name out of the notifications that link to their record."""
-    from django.urls import reverse
-
     url = reverse("web:contact_detail", args=[contact.pk])
     for notification in Notification.objects.filter(url=url):
         notification.title = notification.title.replace(old_name, name)[:200]

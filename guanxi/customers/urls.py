@@ -10,4 +10,5 @@ urlpatterns = [
     path("contacts/<int:pk>/consent/", views.consent_add, name="contact_consent"),
     path("contacts/<int:pk>/personal-data/", views.personal_data, name="contact_personal_data"),
     path("contacts/<int:pk>/erase/", views.erase, name="contact_erase"),
+    path("accounts/<int:pk>/consent/", views.account_consent_add, name="account_consent"),
 ]

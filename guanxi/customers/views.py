@@ -24,24 +24,32 @@ from guanxi.customers.forms import ConsentForm
 from guanxi.web.views.records import record_or_404
 
 
-def _privacy_tab(contact) -> str:
-    return reverse("web:contact_detail", args=[contact.pk]) + "?tab=privacy"
+def _consent_add(request, entity_name: str, pk: int):
+    entity = registry.get(entity_name)
+    require(request.user, entity.name, Action.EDIT)
+    person = record_or_404(entity, request.user, pk, Action.EDIT)
+    back = reverse(entity.url_name("detail"), args=[person.pk]) + "?tab=privacy"
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a channel, a status and a source."))
+        return redirect(back)
+    privacy.consent_record(actor=request.user, person=person, **form.cleaned_data)
+    messages.success(request, _("The consent was recorded."))
+    return redirect(back)
 
 
 @login_required
 @require_POST
 def consent_add(request, pk: int):
     """Record a consent or an opt-out of the contact on one channel."""
-    entity = registry.get("contact")
-    require(request.user, entity.name, Action.EDIT)
-    contact = record_or_404(entity, request.user, pk, Action.EDIT)
-    form = ConsentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a channel, a status and a source."))
-        return redirect(_privacy_tab(contact))
-    privacy.consent_record(actor=request.user, contact=contact, **form.cleaned_data)
-    messages.success(request, _("The consent was recorded."))
-    return redirect(_privacy_tab(contact))
+    return _consent_add(request, "contact", pk)
+
+
+@login_required
+@require_POST
+def account_consent_add(request, pk: int):
+    """Record a consent or an opt-out of the customer (e.g. an individual) on one channel."""
+    return _consent_add(request, "account", pk)
 
 
 def personal_data_for(user, pk: int):

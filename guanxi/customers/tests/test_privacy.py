@@ -174,11 +174,11 @@ def test_consent_is_appended_and_the_newest_row_is_current(contact, owner):
     other = ContactFactory(owner=owner, email="other@example.com")
     silent = ContactFactory(owner=owner, email="")
     assert consent_status(contact, "email") is None
-    consent_record(actor=owner, contact=contact, channel="email", status="granted", source="form")
+    consent_record(actor=owner, person=contact, channel="email", status="granted", source="form")
     consent_record(
-        actor=owner, contact=contact, channel="email", status="withdrawn", source="unsubscribe"
+        actor=owner, person=contact, channel="email", status="withdrawn", source="unsubscribe"
     )
-    consent_record(actor=owner, contact=other, channel="sms", status="withdrawn")
+    consent_record(actor=owner, person=other, channel="sms", status="withdrawn")
     assert list(
         Consent.objects.filter(contact=contact).values_list("status", "source", "current")
     ) == [("withdrawn", "unsubscribe", True), ("granted", "form", False)]
@@ -189,7 +189,7 @@ def test_consent_is_appended_and_the_newest_row_is_current(contact, owner):
     history = AuditEntry.objects.filter(entity="contact", object_id=contact.pk).first()
     assert history.changes == {"consent_email": ["granted", "withdrawn"]}
     with pytest.raises(ValueError):
-        consent_record(actor=owner, contact=contact, channel="fax", status="granted")
+        consent_record(actor=owner, person=contact, channel="fax", status="granted")
 
 
 def test_consent_screen_filter_and_api(contact, owner, client_for):
@@ -239,7 +239,7 @@ def test_consent_screen_filter_and_api(contact, owner, client_for):
 
 
 def test_personal_data_export_as_json_and_excel(contact, owner, client_for):
-    consent_record(actor=owner, contact=contact, channel="email", status="granted")
+    consent_record(actor=owner, person=contact, channel="email", status="granted")
     grouping.record_tags_set(
         actor=owner, entity=registry.get("contact"), instance=contact, names=["VIP"]
     )
@@ -300,7 +300,7 @@ def test_erase_removes_personal_data_and_keeps_the_record_and_its_links(contact,
             "owner": owner.pk,
         },
     )
-    consent_record(actor=owner, contact=contact, channel="email", status="withdrawn", note="私人")
+    consent_record(actor=owner, person=contact, channel="email", status="withdrawn", note="私人")
     grouping.record_tags_set(
         actor=owner, entity=registry.get("contact"), instance=contact, names=["VIP"]
     )
@@ -401,3 +401,23 @@ def test_masking_role_is_not_offered_the_personal_data_export(contact, service_a
     assert 'data-testid="personal-data-json"' not in page.content.decode()
     response = client.get(reverse("customers:contact_personal_data", args=[contact.pk]))
     assert response.status_code == 403
+
+
+def test_an_individual_customer_has_consent_too(owner, client_for):
+    individual = AccountFactory(owner=owner, name="王先生", kind="individual", phone="13900001111")
+    client = client_for(owner)
+    response = client.post(
+        reverse("customers:account_consent", args=[individual.pk]),
+        {"channel": "sms", "status": "withdrawn", "source": "customer_request"},
+    )
+    assert response["Location"] == (
+        reverse("web:account_detail", args=[individual.pk]) + "?tab=privacy"
+    )
+    assert consent_status(individual, "sms") == "withdrawn"
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="consent-sms">Opted out' in page
+    assert 'data-testid="erase"' not in page
+    history = client.get(reverse("web:account_detail", args=[individual.pk]) + "?tab=history")
+    assert "SMS consent" in history.content.decode()
+    records = client.get(reverse("web:account_list"), {"opted_out": "sms"}).context["records"]
+    assert [record.name for record in records] == ["王先生"]

@@ -409,3 +409,26 @@ def test_a_group_with_members_keeps_its_record_type(rep):
     assert response.json()["errors"] == {"entity": ["A group with members keeps its record type."]}
     group.refresh_from_db()
     assert group.entity == "account"
+
+
+def test_administrators_rename_recolour_and_delete_tags(admin_client, rep, client_for):
+    account = AccountFactory(owner=rep)
+    grouping.record_tags_set(
+        actor=rep, entity=registry.get("account"), instance=account, names=["VIP"]
+    )
+    tag = Tag.objects.get()
+    assert client_for(rep).get(reverse("web:tag_list")).status_code == 403
+    page = admin_client.get(reverse("web:tag_list"))
+    assert [(t.name, t.usage) for t in page.context["tags"]] == [("VIP", 1)]
+    duplicate = admin_client.post(reverse("web:tag_create"), {"name": "vip", "color": "red"})
+    assert duplicate.status_code == 400
+    response = admin_client.post(
+        reverse("web:tag_edit", args=[tag.pk]), {"name": "贵宾", "color": "red"}
+    )
+    assert response.status_code == 302
+    assert tags_of(account) == ["贵宾"]
+    assert Tag.objects.get().color == "red"
+    confirm = admin_client.get(reverse("web:tag_delete", args=[tag.pk]))
+    assert "1 records" in confirm.content.decode()
+    admin_client.post(reverse("web:tag_delete", args=[tag.pk]))
+    assert (Tag.objects.count(), Tagging.objects.count()) == (0, 0)

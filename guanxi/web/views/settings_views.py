@@ -15,7 +15,7 @@ from guanxi.core import registry
 from guanxi.core.choices import CustomFieldType
 from guanxi.core.customfields import validate_definition_key
 from guanxi.core.models import CustomField
-from guanxi.web.views import org
+from guanxi.web.views import org, tag_settings
 from guanxi.web.views.decorators import settings_required
 
 
@@ -161,4 +161,5 @@ urlpatterns = [
         "fields/<str:entity_name>/<int:pk>/delete/", custom_field_delete, name="custom_field_delete"
     ),
     path("org/", include(org.urlpatterns)),
+    *tag_settings.urlpatterns,
 ]

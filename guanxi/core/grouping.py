@@ -160,14 +160,10 @@ def record_tags_set(
     The caller owns the transaction and writes the history row with the record's changes.
     """
     tags = tags_named(names, actor=actor)
-    current = Tagging.objects.filter(entity=entity.name, object_id=instance.pk).select_related(
-        "tag"
-    )
+    links = Tagging.objects.filter(entity=entity.name, object_id=instance.pk)
+    current = list(links.select_related("tag"))
     before = sorted(tagging.tag.name for tagging in current)
-    wanted = {tag.pk for tag in tags}
-    Tagging.objects.filter(entity=entity.name, object_id=instance.pk).exclude(
-        tag_id__in=wanted
-    ).delete()
+    links.exclude(tag_id__in=[tag.pk for tag in tags]).delete()
     have = {tagging.tag_id for tagging in current}
     Tagging.objects.bulk_create(
         [

@@ -34,6 +34,7 @@ def entity_patterns(entity):
         path("<int:pk>/edit/", records.record_edit, kwargs, name=f"{name}_edit"),
         path("<int:pk>/delete/", records.record_delete, kwargs, name=f"{name}_delete"),
         path("<int:pk>/share/", records.record_share, kwargs, name=f"{name}_share"),
+        path("<int:pk>/tags/", labels.record_tags, kwargs, name=f"{name}_tags"),
     ]
 
 

@@ -432,3 +432,29 @@ def test_administrators_rename_recolour_and_delete_tags(admin_client, rep, clien
     assert "1 records" in confirm.content.decode()
     admin_client.post(reverse("web:tag_delete", args=[tag.pk]))
     assert (Tag.objects.count(), Tagging.objects.count()) == (0, 0)
+
+
+def test_tags_are_edited_on_the_record_page(rep, client_for):
+    client = client_for(rep)
+    contact = ContactFactory(owner=rep)
+    detail = reverse("web:contact_detail", args=[contact.pk])
+    assert 'data-testid="tag-editor"' in client.get(detail).content.decode()
+    url = reverse("web:contact_tags", args=[contact.pk])
+    response = client.post(url, {"tags": ["决策人", "VIP"]})
+    assert response["Location"] == detail
+    assert tags_of(contact, "contact") == ["VIP", "决策人"]
+    client.post(url, {"tags": ["VIP"]})
+    history = AuditEntry.objects.filter(entity="contact", object_id=contact.pk, action="update")
+    assert [entry.changes["tags"] for entry in history] == [
+        [["VIP", "决策人"], ["VIP"]],
+        [None, ["VIP", "决策人"]],
+    ]
+    viewer = UserFactory(username="viewer")
+    grant(viewer, "contact", ["view"], scope="all")
+    other = client_for(viewer)
+    assert 'data-testid="tag-editor"' not in other.get(detail).content.decode()
+    assert other.post(url, {"tags": []}).status_code == 403
+    assert tags_of(contact, "contact") == ["VIP"]
+    assert (
+        client.post(reverse("web:group_tags", args=[GroupFactory(owner=rep).pk])).status_code == 404
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanxi.core import grouping, queries, registry, services
-from guanxi.core.choices import Action
+from guanxi.core import audit, grouping, queries, registry, services
+from guanxi.core.choices import Action, AuditAction
 from guanxi.core.jobs import job_handler, job_start
 from guanxi.core.models import Group
 from guanxi.core.permissions import can, require
@@ -182,6 +183,34 @@ def run_bulk_group(job, progress) -> dict:
         "message": _("%(count)s records were added to the group “%(group)s”.")
         % {"count": added, "group": group},
     }
+
+
+@login_required
+@require_POST
+def record_tags(request, entity_name: str, pk: int):
+    """Set a record's tags from its page; the change goes to the record's history."""
+    entity = entity_or_404(entity_name)
+    if not entity.has_tags:
+        raise Http404
+    require(request.user, entity.name, Action.EDIT)
+    record = record_or_404(entity, request.user, pk, Action.EDIT)
+    with transaction.atomic():
+        change = grouping.record_tags_set(
+            actor=request.user,
+            entity=entity,
+            instance=record,
+            names=request.POST.getlist("tags"),
+        )
+        if change is not None:
+            audit.record(
+                actor=request.user,
+                entity=entity.name,
+                instance=record,
+                action=AuditAction.UPDATE,
+                changes={"tags": [change[0] or None, change[1] or None]},
+            )
+    messages.success(request, _("The tags were saved."))
+    return redirect(reverse(entity.url_name("detail"), args=[record.pk]))
 
 
 @login_required

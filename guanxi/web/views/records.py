@@ -212,6 +212,10 @@ def record_detail(request, entity_name: str, pk: int):
         "can_delete": record_allows(entity, request.user, record, Action.DELETE),
         "can_add_to_group": entity.has_groups and can(request.user, "group", Action.EDIT),
     }
+    if entity.has_tags and context["can_edit"]:
+        chosen = [tag.name for tag in record.tag_list]
+        names = {name for name, _label in grouping.tag_choices()}
+        context["tag_editor"] = {"chosen": chosen, "options": sorted(names | set(chosen))}
     tab = next((t for t in entity.tabs if t.key == tab_key), None)
     if tab is not None:
         context["tab_template"] = tab.template

@@ -12,5 +12,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("api/v1/", api.urls),
     path("imports/", include("guanxi.dataio.urls")),
+    path("", include("guanxi.customers.privacy_urls")),
     path("", include("guanxi.web.urls")),
 ]

@@ -9,6 +9,7 @@ Every route goes through the same data scope as the screens: a record outside it
 import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from pydantic import create_model
 from guanxi.api.duplicate_schemas import DuplicateConflict, MergeIn, check_duplicates
 from guanxi.api.errors import ApiError, invalid
 from guanxi.api.schemas import in_schema, out_schema, record_out
-from guanxi.core import customfields, queries, services, timeline
+from guanxi.core import customfields, grouping, privacy, queries, services, timeline
 from guanxi.core.choices import Action, ShareAccess
 from guanxi.core.dedupe import merge as merging
 from guanxi.core.models import Team, User
@@ -107,6 +108,8 @@ def form_data(entity: Entity, payload: dict[str, Any], base: dict[str, Any]) -> 
     data.update(
         {key: value for key, value in payload.items() if key in entity.form_class._meta.fields}
     )
+    if entity.has_tags and payload.get("tags") is not None:
+        data["tags"] = payload["tags"]
     definitions = {d.key: d for d in customfields.definitions(entity.name)}
     unknown = [key for key in custom if key not in definitions]
     if unknown:
@@ -128,6 +131,32 @@ def current_values(entity: Entity, record) -> dict[str, Any]:
         if value is not None:
             data[customfields.FORM_PREFIX + definition.key] = value
     return data
+
+
+def shown(entity: Entity, user, records: list) -> list[dict[str, Any]]:
+    """Return records as this user may see them: tags and groups attached, masked if due."""
+    grouping.attach(entity, records, user)
+    mask = privacy.masks_personal_data(user)
+    return [record_out(entity, record, mask=mask) for record in records]
+
+
+def save_groups(entity: Entity, user, record, payload: dict[str, Any]) -> None:
+    if entity.has_groups and payload.get("groups") is not None:
+        try:
+            grouping.record_groups_set(
+                actor=user, entity=entity, instance=record, group_ids=payload["groups"]
+            )
+        except grouping.UnknownGroups as error:
+            raise ApiError(
+                400,
+                _("The data is not valid."),
+                {
+                    "groups": [
+                        _("Unknown groups, or groups you may not change: %(ids)s")
+                        % {"ids": ", ".join(str(pk) for pk in error.args[0])}
+                    ]
+                },
+            ) from None
 
 
 def build_router(entity: Entity) -> Router:
@@ -153,7 +182,7 @@ def build_router(entity: Entity) -> Router:
         limit = max(1, min(filters.limit, MAX_LIMIT))
         offset = max(0, filters.offset)
         count, capped = queries.capped_count(queryset)
-        items = [record_out(entity, record) for record in queryset[offset : offset + limit]]
+        items = shown(entity, request.auth, list(queryset[offset : offset + limit]))
         return {"count": count, "count_capped": capped, "items": items}
 
     @router.post(
@@ -163,23 +192,26 @@ def build_router(entity: Entity) -> Router:
         require(request.auth, entity.name, Action.CREATE)
         # Fields left out take the model's defaults, as on the screen's empty form.
         defaults = current_values(entity, entity.model())
-        data = form_data(entity, payload.dict(exclude_unset=True), defaults)
+        raw = payload.dict(exclude_unset=True)
+        data = form_data(entity, dict(raw), defaults)
         form = entity.form_class(data, user=request.auth)
         if not form.is_valid():
             raise invalid(form)
         check_duplicates(request, entity, form, allow_duplicate)
         try:
-            record = services.record_create(actor=request.auth, entity=entity, form=form)
+            with transaction.atomic():
+                record = services.record_create(actor=request.auth, entity=entity, form=form)
+                save_groups(entity, request.auth, record, raw)
         except OutOfScope:
             raise ApiError(
                 403, _("You would not be allowed to see this record after saving it.")
             ) from None
-        return Status(201, record_out(entity, record))
+        return Status(201, shown(entity, request.auth, [record])[0])
 
     @router.get("/{int:pk}", response=Out, operation_id=f"{entity.plural}_get")
     def get_one(request, pk: int):
         require(request.auth, entity.name, Action.VIEW)
-        return record_out(entity, get_record(entity, request.auth, pk))
+        return shown(entity, request.auth, [get_record(entity, request.auth, pk)])[0]
 
     def update(request, pk: int, payload, partial: bool, allow_duplicate: bool):
         require(request.auth, entity.name, Action.EDIT)
@@ -190,21 +222,25 @@ def build_router(entity: Entity) -> Router:
             header = request.headers.get("If-Match", "").strip('"')
             version = int(header) if header.isdigit() else None
         base = current_values(entity, record) if partial else {}
-        form = entity.form_class(form_data(entity, raw, base), instance=record, user=request.auth)
+        form = entity.form_class(
+            form_data(entity, dict(raw), base), instance=record, user=request.auth
+        )
         if not form.is_valid():
             raise invalid(form)
         check_duplicates(request, entity, form, allow_duplicate, record)
         try:
-            record = services.record_update(
-                actor=request.auth, entity=entity, form=form, expected_version=version
-            )
+            with transaction.atomic():
+                record = services.record_update(
+                    actor=request.auth, entity=entity, form=form, expected_version=version
+                )
+                save_groups(entity, request.auth, record, raw)
         except services.StaleRecord as error:
             raise ApiError(409, str(error.message)) from None
         except OutOfScope:
             raise ApiError(
                 403, _("You would not be allowed to see this record after saving it.")
             ) from None
-        return record_out(entity, record)
+        return shown(entity, request.auth, [record])[0]
 
     @router.patch(
         "/{int:pk}",

@@ -132,6 +132,7 @@ class RoleIn(Schema):
     name: str | None = None
     description: str | None = None
     max_accounts: int | None = None
+    mask_personal_data: bool | None = None
     permissions: list[PermissionIn] | None = None
 
 
@@ -140,6 +141,7 @@ class RoleOut(Schema):
     name: str
     description: str
     max_accounts: int | None
+    mask_personal_data: bool
     permissions: list[PermissionOut]
 
 
@@ -476,6 +478,7 @@ def role_out(role: Role) -> dict:
         "name": role.name,
         "description": role.description,
         "max_accounts": role.max_accounts,
+        "mask_personal_data": role.mask_personal_data,
         "permissions": [
             {"entity": grant.entity, "actions": list(grant.actions), "scope": grant.scope}
             for grant in grants
@@ -532,7 +535,12 @@ def role_update(request, pk: int, payload: RoleIn):
     """Change a role; sending `permissions` replaces all of its grants."""
     require_admin(request)
     role = get_or_404(Role.objects.all(), pk)
-    base = {"name": role.name, "description": role.description, "max_accounts": role.max_accounts}
+    base = {
+        "name": role.name,
+        "description": role.description,
+        "max_accounts": role.max_accounts,
+        "mask_personal_data": role.mask_personal_data,
+    }
     form = RoleForm(overlay(base, payload, skip=("permissions",)), instance=role)
     return role_out(role_write(form, payload))
 

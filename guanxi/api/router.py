@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from guanxi.api import duplicates, org
+from guanxi.api import duplicates, labels, org, privacy
 from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
@@ -84,3 +84,5 @@ api.add_router("/", customers_api.contacts_router)
 api.add_router("/imports", imports_router)
 api.add_router("/exports", exports_router)
 api.add_router("/duplicates", duplicates.router)
+api.add_router("/", labels.router)
+api.add_router("/", privacy.router)

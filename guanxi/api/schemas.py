@@ -10,6 +10,7 @@ from django.db import models
 from ninja import Schema
 from pydantic import create_model
 
+from guanxi.core import privacy
 from guanxi.core.registry import Entity
 
 _cache: dict[tuple[str, str], type[Schema]] = {}
@@ -47,6 +48,10 @@ def out_schema(entity: Entity) -> type[Schema]:
             model_field = entity.model._meta.get_field(name)
             fields[name] = (python_type(model_field) | None, None)
         fields["custom"] = (dict[str, Any], {})
+        if entity.has_tags:
+            fields["tags"] = (list[str], [])
+        if entity.has_groups:
+            fields["groups"] = (list[int], [])
         _cache[key] = create_model(f"{entity.model.__name__}Out", __base__=Schema, **fields)
     return _cache[key]
 
@@ -65,15 +70,26 @@ def in_schema(entity: Entity) -> type[Schema]:
             fields[name] = (python_type(model_field) | None, None)
         fields["custom"] = (dict[str, Any] | None, None)
         fields["version"] = (int | None, None)
+        if entity.has_tags:
+            fields["tags"] = (list[str] | None, None)
+        if entity.has_groups:
+            fields["groups"] = (list[int] | None, None)
         _cache[key] = create_model(f"{entity.model.__name__}In", __base__=Schema, **fields)
     return _cache[key]
 
 
-def record_out(entity: Entity, record) -> dict[str, Any]:
-    """Return a record as the API shows it: foreign keys as ids, custom values as stored."""
+def record_out(entity: Entity, record, *, mask: bool = False) -> dict[str, Any]:
+    """Return a record as the API shows it: foreign keys as ids, custom values as stored.
+
+    Tags and groups come from `core.grouping.attach`; with `mask`, personal data is masked.
+    """
     data: dict[str, Any] = {}
     for name in entity.api_fields:
         model_field = entity.model._meta.get_field(name)
-        data[name] = getattr(record, model_field.attname)
+        data[name] = privacy.shown(entity, name, getattr(record, model_field.attname), mask)
     data["custom"] = dict(getattr(record, "custom", None) or {})
+    if entity.has_tags:
+        data["tags"] = [tag.name for tag in getattr(record, "tag_list", [])]
+    if entity.has_groups:
+        data["groups"] = [group.pk for group in getattr(record, "group_list", [])]
     return data

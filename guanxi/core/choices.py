@@ -39,6 +39,7 @@ class AuditAction(models.TextChoices):
     SHARE = "share", _("Shared")
     ASSIGN = "assign", _("Assigned")
     MERGE = "merge", _("Merged")
+    ERASE = "erase", _("Erased")
 
 
 class CustomFieldType(models.TextChoices):
@@ -60,3 +61,15 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class TagColor(models.TextChoices):
+    BLUE = "blue", _("Blue")
+    GREEN = "green", _("Green")
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    YELLOW = "yellow", _("Yellow")
+    PURPLE = "purple", _("Purple")
+    PINK = "pink", _("Pink")
+    CYAN = "cyan", _("Cyan")
+    GRAY = "secondary", _("Grey")

@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanxi.core import customfields
+from guanxi.core import customfields, privacy
 from guanxi.core.registry import Entity
 
 CUSTOM_PREFIX = "custom."
@@ -52,8 +52,17 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def record_value(entity: Entity, record: Any, key: str, definitions=None) -> str:
-    """Return the display text of one field (or custom.<key>) of a record."""
+def record_value(
+    entity: Entity, record: Any, key: str, definitions=None, *, mask: bool = False
+) -> str:
+    """Return the display text of one field (or custom.<key>) of a record.
+
+    With `mask`, personal data (phones, emails, ID numbers) is masked (core.privacy).
+    """
+    if mask and key in entity.personal_fields:
+        return privacy.shown(entity, key, format_value(getattr(record, key, None)), True)
+    if key == "tags" and entity.has_tags:
+        return ", ".join(tag.name for tag in getattr(record, "tag_list", []))
     if key.startswith(CUSTOM_PREFIX):
         custom_key = key[len(CUSTOM_PREFIX) :]
         definition = (definitions or {}).get(custom_key)
@@ -85,7 +94,13 @@ def field_label(entity: Entity, key: str, definitions=None) -> str:
     try:
         return capfirst(str(entity.model._meta.get_field(key).verbose_name))
     except FieldDoesNotExist:
-        return str(HISTORY_LABELS.get(key) or entity.history_labels.get(key) or key)
+        pass
+    if key in HISTORY_LABELS:
+        return capfirst(str(HISTORY_LABELS[key]))
+    if key in entity.extra_history_fields:
+        return capfirst(str(entity.extra_history_fields[key][0]))
+    label = next((column.label for column in entity.columns if column.key == key), None)
+    return capfirst(str(label)) if label else key
 
 
 def history_value(entity: Entity, key: str, value: Any, definitions=None) -> str:
@@ -99,12 +114,13 @@ def history_value(entity: Entity, key: str, value: Any, definitions=None) -> str
         if definition is None:
             return str(value)
         return customfields.display(definition, value) or "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     try:
         model_field = entity.model._meta.get_field(key)
     except FieldDoesNotExist:
-        if isinstance(value, list):
-            return ", ".join(str(item) for item in value)
-        return str(value)
+        _label, choices = entity.extra_history_fields.get(key, (None, None))
+        return str(dict(choices or ()).get(value, value))
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):

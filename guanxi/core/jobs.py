@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -42,6 +44,11 @@ class Progress:
 
     def __call__(self, done: int) -> None:
         Job.objects.filter(pk=self.job.pk).update(done=F("done") + done)
+
+
+def job_file_path(job: Job, filename: str) -> Path:
+    """Return where a job keeps the file it makes (under GUANXI_DATA_DIR/jobs/<id>/)."""
+    return Path(settings.DATA_DIR) / "jobs" / str(job.pk) / Path(filename).name
 
 
 def job_start(*, user: User, kind: str, title: str, params: dict, total: int = 0) -> Job:

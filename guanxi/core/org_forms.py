@@ -294,7 +294,7 @@ class TeamForm(forms.ModelForm):
 class RoleForm(forms.ModelForm):
     class Meta:
         model = Role
-        fields = ["name", "description", "max_accounts"]
+        fields = ["name", "description", "max_accounts", "mask_personal_data"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

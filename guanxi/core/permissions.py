@@ -74,7 +74,7 @@ def user_grants(user: User) -> dict[str, dict[str, str]]:
 
 def forget_grants(user: User) -> None:
     """Drop the grants cached on a user object after their roles changed."""
-    for attribute in ("_guanxi_grants", "_guanxi_team_ids", "_guanxi_scope_cache"):
+    for attribute in ("_guanxi_grants", "_guanxi_team_ids", "_guanxi_scope_cache", "_guanxi_masks"):
         if hasattr(user, attribute):
             delattr(user, attribute)
 

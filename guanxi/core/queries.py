@@ -49,7 +49,9 @@ def filter_condition(entity: Entity, params: Mapping, user) -> Q:
         values = _values(params, spec.key)
         if not values:
             continue
-        if spec.kind == "text":
+        if spec.condition is not None:
+            condition &= spec.condition(values, user)
+        elif spec.kind == "text":
             condition &= Q(**{f"{lookup}__istartswith": values[0]})
         elif spec.kind == "boolean":
             condition &= Q(**{lookup: values[0].lower() in {"1", "true", "yes", "on"}})

@@ -37,6 +37,11 @@ class Filter:
     kind: str = "choice"  # choice, text, user, boolean, date_range, related
     lookup: str | None = None
     choices: Callable[[], Iterable[tuple[Any, Any]]] | None = None
+    # Choices that depend on who looks, e.g. the groups a user may see.
+    user_choices: Callable[[Any], Iterable[tuple[Any, Any]]] | None = None
+    # A condition computed from the chosen values and the user, for filters that are not
+    # one field lookup (tags, groups, consent): (values, user) -> Q.
+    condition: Callable[[list[str], Any], Any] | None = None
 
 
 @dataclass
@@ -100,14 +105,25 @@ class Entity:
     menu_order: int = 100
     factory: str = ""
     number_sequence: str = ""
-    # Labels of change-history keys that are not model fields, e.g. links to other records.
-    history_labels: dict[str, str | Promise] = field(default_factory=dict)
     duplicates: DuplicateRules | None = None
     # Templates an app adds for what is special about the entity: buttons on the detail
     # page (context: entity, record, can_edit …) and bulk buttons on the list (inside the
     # selection form).
     detail_actions: str = ""
     bulk_actions: str = ""
+    # Records can carry tags and join groups (core.grouping).
+    has_tags: bool = False
+    has_groups: bool = False
+    # Fields that hold personal data and how to mask them: {"mobile": "phone", "email":
+    # "email", "id_number": "id_number"} (core.privacy).
+    personal_fields: dict[str, str] = field(default_factory=dict)
+    # The field holding the email address bulk "extract email addresses" collects.
+    email_field: str = ""
+    # Return a record's postal address for envelopes and labels (core.documents).
+    postal_address: Callable[[Any], Any] | None = None
+    # Change-history keys that are not fields: {key: (label, choices or None)}, e.g. the
+    # consent of a channel.
+    extra_history_fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
     def verbose_name(self) -> str:

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from guanxi.core import audit, dedupe, events, search
+from guanxi.core import audit, dedupe, events, grouping, search
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.models import Notification, Sequence, Share, Team, User
 from guanxi.core.permissions import can, ensure_in_scope, require
@@ -104,6 +104,7 @@ def record_create(*, actor: User, entity: Entity, form) -> models.Model:
         ensure_in_scope(actor, instance, Action.CREATE)
     after = audit.snapshot(instance)
     changes = {key: [None, value] for key, value in after.items() if value not in (None, "", [])}
+    changes.update(_save_tags(actor, entity, form, instance))
     record_written(
         actor=actor, entity=entity, instance=instance, action=AuditAction.CREATE, changes=changes
     )
@@ -145,7 +146,7 @@ def record_update(
         entity=entity,
         instance=instance,
         action=AuditAction.UPDATE,
-        changes=audit.diff(before, after),
+        changes={**audit.diff(before, after), **_save_tags(actor, entity, form, instance)},
     )
     if owner_changed and instance.owner_id and instance.owner_id != actor.pk:
         _notify_assigned(actor=actor, entity=entity, instance=instance)
@@ -162,7 +163,22 @@ def record_delete(*, actor: User, entity: Entity, instance: models.Model) -> Non
         actor=actor, entity=entity, instance=instance, action=AuditAction.DELETE, changes=changes
     )
     Share.objects.filter(entity=entity.name, object_id=instance.pk).delete()
+    if entity.has_tags or entity.has_groups:
+        grouping.forget_record(entity.name, [instance.pk])
     instance.delete()
+
+
+def _save_tags(actor: User, entity: Entity, form, instance) -> dict[str, list[Any]]:
+    """Save the tags chosen on an entity form; return the history change, if any."""
+    if not entity.has_tags or not getattr(form, "tags_sent", lambda: False)():
+        return {}
+    change = grouping.record_tags_set(
+        actor=actor, entity=entity, instance=instance, names=form.cleaned_data["tags"]
+    )
+    if change is None:
+        return {}
+    before, after = change
+    return {"tags": [before or None, after or None]}
 
 
 def _chunks(queryset, size: int = 500) -> Iterable[list[models.Model]]:

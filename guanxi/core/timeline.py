@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core import customfields, display, registry
+from guanxi.core import customfields, display, privacy, registry
 from guanxi.core.models import AuditEntry
 
 MAX_PAGE = 100
@@ -95,27 +95,41 @@ def timeline(
 
 
 def change_items(
-    entity_name: str, object_ids, before, limit: int, *, kind: str = "change", title_of=None
+    entity_name: str,
+    object_ids,
+    before,
+    limit: int,
+    *,
+    user,
+    kind: str = "change",
+    title_of=None,
 ) -> list[TimelineItem]:
-    """Return change-history items of records of one entity (ids or a pk subquery)."""
+    """Return change-history items of records of one entity (ids or a pk subquery).
+
+    Personal data in the changes is masked for users whose roles mask it.
+    """
     entity = registry.get(entity_name)
+    mask = privacy.masks_personal_data(user)
     entries = AuditEntry.objects.filter(entity=entity_name, object_id__in=object_ids)
     if before is not None:
         entries = entries.filter(at__lt=before)
     definitions = {d.key: d for d in customfields.definitions(entity_name)}
     items = []
     for entry in entries.select_related("actor").order_by("-at")[:limit]:
-        changes = [
-            {
-                "field": key,
-                "label": display.field_label(entity, key, definitions),
-                "before": values[0],
-                "after": values[1],
-                "before_display": display.history_value(entity, key, values[0], definitions),
-                "after_display": display.history_value(entity, key, values[1], definitions),
-            }
-            for key, values in entry.changes.items()
-        ]
+        changes = []
+        for key, values in entry.changes.items():
+            before_value = privacy.shown(entity, key, values[0], mask)
+            after_value = privacy.shown(entity, key, values[1], mask)
+            changes.append(
+                {
+                    "field": key,
+                    "label": display.field_label(entity, key, definitions),
+                    "before": before_value,
+                    "after": after_value,
+                    "before_display": display.history_value(entity, key, before_value, definitions),
+                    "after_display": display.history_value(entity, key, after_value, definitions),
+                }
+            )
         items.append(
             TimelineItem(
                 at=entry.at,
@@ -132,7 +146,7 @@ def change_items(
 
 def _own_changes(record, user, before, limit):
     entity = registry.for_model(type(record))
-    return change_items(entity.name, [record.pk], before, limit)
+    return change_items(entity.name, [record.pk], before, limit, user=user)
 
 
 CHANGE_SOURCE = TimelineSource(

@@ -84,3 +84,24 @@ class OwnershipEnd(models.TextChoices):
     RETURNED = "returned", _("Returned by the pool rule")
     TRANSFERRED = "transferred", _("Transferred")
     MERGED = "merged", _("Merged")
+
+
+class ConsentChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted", _("Consented")
+    WITHDRAWN = "withdrawn", _("Opted out")
+
+
+class ConsentSource(models.TextChoices):
+    FORM = "form", _("Entered by a user")
+    WEB_FORM = "web_form", _("Web form")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    CUSTOMER_REQUEST = "customer_request", _("Customer request")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    OTHER = "other", _("Other")

@@ -1,15 +1,28 @@
 """Register accounts and contacts with the generic layer."""
 
 from django.db.models import Q
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core import registry, search, timeline
+from guanxi.core import grouping, registry, search, timeline
+from guanxi.core.documents import PostalAddress
+from guanxi.core.models import Group
 from guanxi.core.money import format_money
 from guanxi.core.phones import format_phone
+from guanxi.core.privacy import masks_personal_data, shown
 from guanxi.core.registry import Column, Entity, Filter, Tab
-from guanxi.customers.choices import AccountType, ContactRole, Grade, Industry, Source
+from guanxi.customers import privacy
+from guanxi.customers.choices import (
+    AccountType,
+    ConsentChannel,
+    ConsentStatus,
+    ContactRole,
+    Grade,
+    Industry,
+    Source,
+)
 from guanxi.customers.duplicates import ACCOUNT_DUPLICATES, CONTACT_DUPLICATES
-from guanxi.customers.forms import AccountForm, ContactForm
+from guanxi.customers.forms import AccountForm, ContactForm, GroupForm
 from guanxi.customers.models import Account, AccountContact, Contact, Pool
 
 
@@ -36,14 +49,101 @@ def account_ownership(account, user):
     return {"periods": ownership_history(account)[:200]}
 
 
+def tag_badges(record):
+    """Return a record's tags (attached by core.grouping.attach) as coloured badges."""
+    return format_html_join(
+        " ",
+        '<span class="badge bg-{}-lt">{}</span>',
+        ((tag.color, tag.name) for tag in getattr(record, "tag_list", [])),
+    )
+
+
+def group_links(record):
+    return format_html_join(
+        " ",
+        '<a class="badge bg-azure-lt" href="/groups/{}/">{}</a>',
+        ((group.pk, group.name) for group in getattr(record, "group_list", [])),
+    )
+
+
+def labels_columns() -> list[Column]:
+    return [
+        Column("tags", label=_("Tags"), sortable=False, render=tag_badges),
+        Column("groups", label=_("Groups"), sortable=False, default=False, render=group_links),
+    ]
+
+
+def labels_filters(entity_name: str) -> list[Filter]:
+    return [
+        Filter(
+            "tag",
+            _("Tag"),
+            choices=grouping.tag_choices,
+            condition=grouping.tag_condition(entity_name),
+        ),
+        Filter(
+            "group",
+            _("Group"),
+            user_choices=grouping.group_choices(entity_name),
+            condition=grouping.group_condition(entity_name),
+        ),
+        Filter(
+            "opted_out",
+            _("Opted out of"),
+            choices=lambda: ConsentChannel.choices,
+            condition=privacy.opted_out_condition(entity_name),
+        ),
+    ]
+
+
+PRIVACY_TAB = Tab(
+    "privacy", _("Privacy"), "customers/partials/privacy.html", privacy.privacy_tab_context
+)
+CONSENT_HISTORY_FIELDS = {
+    privacy.consent_history_key(ConsentChannel.EMAIL): (_("Email consent"), ConsentStatus.choices),
+    privacy.consent_history_key(ConsentChannel.SMS): (_("SMS consent"), ConsentStatus.choices),
+    privacy.consent_history_key(ConsentChannel.PHONE): (_("Phone consent"), ConsentStatus.choices),
+}
+
+
+def account_postal_address(account: Account) -> PostalAddress:
+    return PostalAddress(
+        name=account.name,
+        street=account.address,
+        city=account.city,
+        province=account.province,
+        postal_code=account.postal_code,
+        country=account.country,
+    )
+
+
+def contact_postal_address(contact: Contact) -> PostalAddress:
+    account = contact.account
+    own = bool(contact.address)
+    return PostalAddress(
+        name=contact.name,
+        company="" if account.kind == "individual" else account.name,
+        street=contact.address if own else account.address,
+        city=account.city,
+        province=account.province,
+        postal_code=account.postal_code,
+        country=account.country,
+    )
+
+
 def account_contacts(account, user):
-    contacts = (
+    contacts = list(
         Contact.objects.visible_to(user, "view")
         .filter(account=account)
         .select_related("owner")
         .order_by("-is_primary", "name")[:200]
     )
-    linked = (
+    mask = masks_personal_data(user)
+    entity = registry.get("contact")
+    for contact in contacts:
+        contact.mobile_shown = shown(entity, "mobile", contact.mobile, mask)
+        contact.email_shown = shown(entity, "email", contact.email, mask)
+    linked = list(
         AccountContact.objects.filter(
             account=account,
             contact__in=Contact.objects.visible_to(user, "view").values("pk"),
@@ -51,6 +151,9 @@ def account_contacts(account, user):
         .select_related("contact__owner", "contact__account")
         .order_by("contact__name")[:200]
     )
+    for link in linked:
+        link.contact.mobile_shown = shown(entity, "mobile", link.contact.mobile, mask)
+        link.contact.email_shown = shown(entity, "email", link.contact.email, mask)
     return {"contacts": contacts, "linked_contacts": linked}
 
 
@@ -99,6 +202,7 @@ ACCOUNT = registry.register(
                 default=False,
                 render=lambda account: format_money(account.annual_revenue, account.currency),
             ),
+            *labels_columns(),
             Column("owner", order_by="owner__username"),
             Column("pool", default=False, order_by="pool__name"),
             Column("last_followed_up_at", default=False),
@@ -114,6 +218,7 @@ ACCOUNT = registry.register(
             Filter("pool", _("Public pool"), choices=pool_choices),
             Filter("city", _("City"), kind="text", lookup="city"),
             Filter("created_at", _("Creation date"), kind="date_range"),
+            *labels_filters("account"),
         ],
         search_keys=account_search_keys,
         search_subtitle=lambda account: " · ".join(
@@ -170,6 +275,7 @@ ACCOUNT = registry.register(
             "annual_revenue",
             "currency",
             "employees",
+            "tags",
             "owner",
             "created_at",
             "updated_at",
@@ -191,6 +297,8 @@ ACCOUNT = registry.register(
             "postal_code",
             "annual_revenue",
             "employees",
+            "tags",
+            "groups",
             "owner",
             "pool",
             "last_followed_up_at",
@@ -209,11 +317,18 @@ ACCOUNT = registry.register(
                 "customers/partials/account_ownership.html",
                 account_ownership,
             ),
+            PRIVACY_TAB,
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",
         duplicates=ACCOUNT_DUPLICATES,
         detail_actions="customers/partials/account_actions.html",
         bulk_actions="customers/partials/account_bulk_actions.html",
+        has_tags=True,
+        has_groups=True,
+        personal_fields={"phone": "phone", "phone_e164": "phone", "email": "email"},
+        email_field="email",
+        postal_address=account_postal_address,
+        extra_history_fields=CONSENT_HISTORY_FIELDS,
     )
 )
 
@@ -255,6 +370,7 @@ CONTACT = registry.register(
             Column("email"),
             Column("wechat", default=False),
             Column("birthday", default=False),
+            *labels_columns(),
             Column("owner", order_by="owner__username"),
             Column("updated_at"),
         ],
@@ -264,6 +380,7 @@ CONTACT = registry.register(
             Filter("account", _("Customer"), kind="related", lookup="account_id"),
             Filter("is_primary", _("Primary contact"), kind="boolean"),
             Filter("created_at", _("Creation date"), kind="date_range"),
+            *labels_filters("contact"),
         ],
         search_keys=contact_search_keys,
         search_subtitle=lambda contact: " · ".join(
@@ -284,6 +401,7 @@ CONTACT = registry.register(
             "phone_e164",
             "email",
             "wechat",
+            "id_number",
             "address",
             "is_primary",
             "owner",
@@ -306,8 +424,10 @@ CONTACT = registry.register(
             "phone",
             "email",
             "wechat",
+            "id_number",
             "address",
             "is_primary",
+            "tags",
             "owner",
             "created_at",
             "updated_at",
@@ -323,8 +443,11 @@ CONTACT = registry.register(
             "phone",
             "email",
             "wechat",
+            "id_number",
             "address",
             "is_primary",
+            "tags",
+            "groups",
             "owner",
             "preferences",
             "notes",
@@ -336,10 +459,100 @@ CONTACT = registry.register(
                 "customers/partials/contact_accounts.html",
                 contact_accounts,
             ),
+            PRIVACY_TAB,
         ],
-        history_labels={"further_accounts": _("Further customers")},
         factory="guanxi.customers.tests.factories.ContactFactory",
         duplicates=CONTACT_DUPLICATES,
+        has_tags=True,
+        has_groups=True,
+        personal_fields={
+            "mobile": "phone",
+            "mobile_e164": "phone",
+            "phone": "phone",
+            "phone_e164": "phone",
+            "email": "email",
+            "id_number": "id_number",
+        },
+        email_field="email",
+        postal_address=contact_postal_address,
+        extra_history_fields={
+            **CONSENT_HISTORY_FIELDS,
+            "further_accounts": (_("Further customers"), None),
+        },
+    )
+)
+
+
+def group_record_type(group) -> str:
+    entity = registry.find(group.entity)
+    return str(entity.verbose_name_plural).capitalize() if entity else group.entity
+
+
+def group_members(group, user):
+    """Return the first members of a group the user may see, and a link to all of them."""
+    from guanxi.core.models import GroupMember
+
+    entity = registry.find(group.entity)
+    if entity is None:
+        return {"members": [], "member_entity": None}
+    member_ids = GroupMember.objects.filter(group=group).values("object_id")
+    members = (
+        entity.model.objects.visible_to(user, "view")
+        .filter(pk__in=member_ids)
+        .select_related(*entity.select_related)
+        .order_by("-id")[:100]
+    )
+    return {
+        "members": list(members),
+        "member_entity": entity,
+        "member_count": GroupMember.objects.filter(group=group).count(),
+    }
+
+
+GROUP = registry.register(
+    Entity(
+        name="group",
+        model=Group,
+        plural="groups",
+        form_class=GroupForm,
+        icon="users-group",
+        menu_order=25,
+        select_related=("owner",),
+        ordering="name",
+        columns=[
+            Column("name", link=True),
+            Column("entity", render=group_record_type),
+            Column("description", sortable=False),
+            Column("owner", order_by="owner__username"),
+            Column("updated_at"),
+        ],
+        filters=[
+            Filter(
+                "entity",
+                _("Record type"),
+                choices=lambda: [
+                    (e.name, e.verbose_name_plural) for e in registry.entities() if e.has_groups
+                ],
+            ),
+            Filter("owner", _("Owner"), kind="user"),
+        ],
+        search_keys=lambda group: search.person_name_keys(group.name),
+        search_subtitle=group_record_type,
+        api_fields=[
+            "id",
+            "name",
+            "entity",
+            "description",
+            "owner",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        bulk_edit_fields=["owner"],
+        export_fields=["name", "entity", "description", "owner", "created_at", "updated_at"],
+        detail_fields=["entity", "description", "owner"],
+        tabs=[Tab("members", _("Members"), "customers/partials/group_members.html", group_members)],
+        factory="guanxi.customers.tests.factories.GroupFactory",
     )
 )
 
@@ -353,6 +566,7 @@ def _account_contact_changes(account, user, before, limit):
         contact_ids.values("pk"),
         before,
         limit,
+        user=user,
         kind="contact",
         title_of=lambda entry: (
             _("Contact %(name)s: %(action)s")

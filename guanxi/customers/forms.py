@@ -4,12 +4,13 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.core import registry
 from guanxi.core.choices import Action
 from guanxi.core.forms import EntityForm
-from guanxi.core.models import User
+from guanxi.core.models import Group, GroupMember, User
 from guanxi.core.phones import normalize_phone
 from guanxi.core.widgets import AutocompleteSelect
-from guanxi.customers.choices import ContactRole
+from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus, ContactRole
 from guanxi.customers.models import Account, Contact, Pool
 
 
@@ -77,6 +78,7 @@ class ContactForm(EntityForm):
             "phone",
             "email",
             "wechat",
+            "id_number",
             "address",
             "is_primary",
             "owner",
@@ -210,3 +212,52 @@ class PoolForm(forms.ModelForm):
                 _("Warn fewer days before the return than the rule allows in all."),
             )
         return cleaned
+
+
+class GroupForm(EntityForm):
+    entity_name = "group"
+
+    class Meta:
+        model = Group
+        fields = ["name", "entity", "description", "owner"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entity"] = forms.ChoiceField(
+            label=self.fields["entity"].label,
+            choices=[
+                (entity.name, str(entity.verbose_name_plural).capitalize())
+                for entity in registry.entities()
+                if entity.has_groups
+            ],
+        )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter the group's name."), code="required")
+        return name
+
+    def clean_entity(self):
+        entity = self.cleaned_data["entity"]
+        if (
+            self.instance.pk
+            and entity != self.instance.entity
+            and GroupMember.objects.filter(group=self.instance).exists()
+        ):
+            raise forms.ValidationError(
+                _("A group with members keeps its record type."), code="entity_locked"
+            )
+        return entity
+
+
+class ConsentForm(forms.Form):
+    """Record a person's consent or opt-out on one channel."""
+
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=ConsentChannel.choices)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=ConsentStatus.choices)
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"), choices=ConsentSource.choices, initial=ConsentSource.FORM
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import BaseModel, OwnedModel
@@ -11,6 +12,9 @@ from guanxi.core.phones import normalize_phone
 from guanxi.customers.choices import (
     AccountKind,
     AccountType,
+    ConsentChannel,
+    ConsentSource,
+    ConsentStatus,
     ContactRole,
     Gender,
     Grade,
@@ -192,6 +196,12 @@ class Contact(OwnedModel):
     phone_e164 = models.CharField(max_length=20, blank=True, editable=False)
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat"), max_length=60, blank=True)
+    id_number = models.CharField(
+        _("ID number"),
+        max_length=40,
+        blank=True,
+        help_text=_("Resident ID card, passport or other identity document number."),
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     preferences = models.TextField(_("preferences"), blank=True)
@@ -327,3 +337,66 @@ class AccountContact(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.contact} @ {self.account}"
+
+
+class Consent(models.Model):
+    """Record that a person agreed to, or opted out of, being reached on one channel.
+
+    Rows are only ever added: the history shows who recorded what, when and from where.
+    The newest row of a person and channel is the current status and carries `current`,
+    so "everyone opted out of email" is one indexed lookup over millions of contacts.
+    """
+
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="consents",
+    )
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="consents",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=ConsentStatus.choices)
+    source = models.CharField(
+        _("source"), max_length=20, choices=ConsentSource.choices, default=ConsentSource.FORM
+    )
+    recorded_at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    current = models.BooleanField(_("current"), default=True, editable=False)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "channel", "-recorded_at"], name="consent_contact_idx"),
+            models.Index(fields=["account", "channel", "-recorded_at"], name="consent_account_idx"),
+            models.Index(
+                fields=["channel", "status", "current", "contact"], name="consent_status_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False) | models.Q(account__isnull=False),
+                name="consent_has_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.get_status_display()}"

@@ -265,4 +265,4 @@ def export(request, entity: str, format: str = "csv"):
     if format not in ("csv", "xlsx"):
         raise ApiError(400, _("The data is not valid."), {"format": [_("Choose csv or xlsx.")]})
     queryset = queries.record_list(found, request.auth, request.GET, action=Action.EXPORT)
-    return exports.export_response(found, queryset, format)
+    return exports.export_response(found, queryset, format, user=request.auth)

@@ -16,7 +16,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
-from guanxi.core import customfields, display
+from guanxi.core import customfields, display, grouping, privacy
 from guanxi.core.models import User
 from guanxi.core.registry import Entity
 
@@ -36,8 +36,11 @@ def export_keys(entity: Entity, definitions) -> list[str]:
     return [*entity.export_fields, *[f"custom.{d.key}" for d in definitions]]
 
 
-def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000):
-    """Yield the header and then one row per record, reading the database a chunk at a time."""
+def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000, mask: bool = False):
+    """Yield the header and then one row per record, reading the database a chunk at a time.
+
+    With `mask`, personal data is masked as the user sees it on screen.
+    """
     definitions = customfields.definitions(entity.name)
     by_key = {definition.key: definition for definition in definitions}
     keys = export_keys(entity, definitions)
@@ -45,7 +48,8 @@ def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000):
     user_keys = {f"custom.{d.key}" for d in definitions if d.field_type == "user"}
     # Custom user fields hold ids: their names are read once, not once per row.
     users = dict(User.objects.values_list("pk", "username")) if user_keys else None
-    for record in queryset.iterator(chunk_size=chunk_size):
+    records = grouping.with_tags(entity, queryset.iterator(chunk_size=chunk_size), chunk_size)
+    for record in records:
         row = []
         for key in keys:
             if key in user_keys:
@@ -54,7 +58,7 @@ def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000):
                     definition, (record.custom or {}).get(definition.key), users
                 )
             else:
-                value = display.record_value(entity, record, key, by_key)
+                value = display.record_value(entity, record, key, by_key, mask=mask)
             row.append(neutralise(value))
         yield row
 
@@ -68,13 +72,13 @@ def export_filename(entity: Entity) -> str:
     return f"{entity.plural}-{timezone.localtime().strftime('%Y%m%d-%H%M')}"
 
 
-def csv_response(entity: Entity, queryset) -> StreamingHttpResponse:
+def csv_response(entity: Entity, queryset, *, mask: bool = False) -> StreamingHttpResponse:
     """Return the records as a streamed CSV that Excel opens with Chinese intact."""
     writer = csv.writer(_Echo())
 
     def stream():
         yield "\ufeff"  # lets Excel open UTF-8 Chinese text correctly
-        for row in export_rows(entity, queryset):
+        for row in export_rows(entity, queryset, mask=mask):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
@@ -82,11 +86,11 @@ def csv_response(entity: Entity, queryset) -> StreamingHttpResponse:
     return response
 
 
-def xlsx_response(entity: Entity, queryset) -> FileResponse:
+def xlsx_response(entity: Entity, queryset, *, mask: bool = False) -> FileResponse:
     """Return the records as an Excel file written row by row (openpyxl write-only mode)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(entity.verbose_name_plural)[:31])
-    for row in export_rows(entity, queryset):
+    for row in export_rows(entity, queryset, mask=mask):
         sheet.append(row)
     # Spooled to disk past 32 MB; FileResponse closes the file once sent.
     handle = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
@@ -100,7 +104,9 @@ def xlsx_response(entity: Entity, queryset) -> FileResponse:
     )
 
 
-def export_response(entity: Entity, queryset, file_format: str):
+def export_response(entity: Entity, queryset, file_format: str, *, user):
+    """Return the records in the format asked, masked as `user` sees them on screen."""
+    mask = privacy.masks_personal_data(user)
     if file_format == "xlsx":
-        return xlsx_response(entity, queryset)
-    return csv_response(entity, queryset)
+        return xlsx_response(entity, queryset, mask=mask)
+    return csv_response(entity, queryset, mask=mask)

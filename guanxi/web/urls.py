@@ -4,7 +4,16 @@ from django.urls import include, path
 
 from guanxi.core import registry
 from guanxi.dataio import views as dataio_views
-from guanxi.web.views import bulk, duplicates, pages, records, settings_views
+from guanxi.web.views import (
+    bulk,
+    bulk_actions,
+    bulk_documents,  # noqa: F401  (registers its bulk actions)
+    duplicates,
+    labels,
+    pages,
+    records,
+    settings_views,
+)
 
 app_name = "web"
 
@@ -23,10 +32,15 @@ def entity_patterns(entity):
         ),
         path("bulk/edit/", bulk.bulk_edit, kwargs, name=f"{name}_bulk_edit"),
         path("bulk/delete/", bulk.bulk_delete, kwargs, name=f"{name}_bulk_delete"),
+        *[
+            path(f"bulk/{action.key}/", action.view, kwargs, name=f"{name}_bulk_{action.key}")
+            for action in bulk_actions.actions_for(entity)
+        ],
         path("<int:pk>/", records.record_detail, kwargs, name=f"{name}_detail"),
         path("<int:pk>/edit/", records.record_edit, kwargs, name=f"{name}_edit"),
         path("<int:pk>/delete/", records.record_delete, kwargs, name=f"{name}_delete"),
         path("<int:pk>/share/", records.record_share, kwargs, name=f"{name}_share"),
+        path("<int:pk>/tags/", labels.record_tags, kwargs, name=f"{name}_tags"),
         *duplicate_patterns(entity),
     ]
 
@@ -61,6 +75,12 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", pages.notification_read, name="notification_read"),
     path("jobs/", pages.job_list, name="job_list"),
     path("jobs/<int:pk>/", pages.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/download/", pages.job_download, name="job_download"),
+    path(
+        "groups/<int:pk>/members/remove/",
+        labels.group_members_remove,
+        name="group_members_remove",
+    ),
     path("language/", pages.set_language, name="set_language"),
     path("profile/", pages.profile, name="profile"),
     path("settings/", include(settings_views.urlpatterns)),

@@ -366,6 +366,7 @@ def test_role_is_created_with_permissions(api):
         "name": "Sales rep",
         "description": "销售代表",
         "max_accounts": 200,
+        "mask_personal_data": False,
         "permissions": [
             {"entity": "account", "actions": ["view", "create"], "scope": "own"},
             {"entity": "contact", "actions": ["view", "edit"], "scope": "department_tree"},

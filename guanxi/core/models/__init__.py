@@ -7,6 +7,7 @@ from guanxi.core.models.dedupe import (
     DuplicateRule,
     MergeRecord,
 )
+from guanxi.core.models.grouping import Group, GroupMember, Tag, Tagging
 from guanxi.core.models.org import Department, Role, RolePermission, Team, Territory, User
 from guanxi.core.models.records import AuditEntry, SearchToken, Share
 from guanxi.core.models.system import ApiToken, Job, Notification
@@ -21,6 +22,8 @@ __all__ = [
     "DuplicateKey",
     "DuplicateProfile",
     "DuplicateRule",
+    "Group",
+    "GroupMember",
     "Job",
     "MergeRecord",
     "Notification",
@@ -30,6 +33,8 @@ __all__ = [
     "SearchToken",
     "Sequence",
     "Share",
+    "Tag",
+    "Tagging",
     "Team",
     "Territory",
     "User",

@@ -90,6 +90,14 @@ class Role(models.Model):
             "highest limit."
         ),
     )
+    mask_personal_data = models.BooleanField(
+        _("mask personal data"),
+        default=False,
+        help_text=_(
+            "Users whose roles all mask personal data see phone numbers, emails and ID "
+            "numbers partly hidden (138****1234) on screens, in the API and in exports."
+        ),
+    )
 
     class Meta:
         verbose_name = _("role")

@@ -115,3 +115,27 @@ def test_demo_has_a_public_pool_with_history_and_nothing_due_tonight(settings, t
 
     call_command("demo", "--reset", stdout=__import__("io").StringIO())
     assert Pool.objects.count() == 1
+
+
+def test_demo_has_tags_groups_consent_and_a_masking_role(settings, tmp_path):
+    from guanxi.core.models import Group, GroupMember, Role, Tagging
+    from guanxi.core.privacy import masks_personal_data
+    from guanxi.customers.models import Consent
+
+    settings.DATA_DIR = tmp_path
+    call_command("demo", stdout=__import__("io").StringIO())
+    assert (
+        Tagging.objects.filter(tag__name="VIP").count()
+        == Account.objects.filter(grade="vip").count()
+    )
+    assert sorted(Group.objects.values_list("entity", flat=True)) == ["account", "contact"]
+    assert GroupMember.objects.count() > 25
+    assert Consent.objects.filter(status="withdrawn", current=True).count() > 0
+    assert Consent.objects.filter(status="granted", current=True).count() > 0
+    assert set(Role.objects.filter(mask_personal_data=True).values_list("name", flat=True)) == {
+        "客服",
+        "客服（编辑本人）",
+    }
+    assert masks_personal_data(User.objects.get(username="sunyue")) is True
+    call_command("demo", "--reset", stdout=__import__("io").StringIO())
+    assert Group.objects.count() == 2

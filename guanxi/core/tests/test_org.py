@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from guanxi.core import registry
 from guanxi.core.models import Department, Role, RolePermission, Team, Territory, User
 from guanxi.core.tests.factories import DepartmentFactory, TeamFactory, UserFactory, grant
 
@@ -29,7 +30,7 @@ def paths() -> dict[str, str]:
 def matrix(**grants) -> dict[str, str | list[str]]:
     """Return the permission-matrix POST data: grants={"account": (["view"], "all")}."""
     data: dict[str, str | list[str]] = {}
-    for entity in ("account", "contact"):
+    for entity in (entity.name for entity in registry.entities()):
         actions, scope = grants.get(entity, ([], "own"))
         data[f"perm-{entity}-scope"] = scope
         for action in actions:

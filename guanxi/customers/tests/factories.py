@@ -2,6 +2,7 @@
 
 import factory
 
+from guanxi.core.models import Group
 from guanxi.core.tests.factories import UserFactory
 from guanxi.customers.models import Account, Contact
 
@@ -35,4 +36,13 @@ class ContactFactory(factory.django.DjangoModelFactory):
     title = "采购经理"
     mobile = factory.Sequence(lambda n: f"139{n:08d}")
     email = factory.Sequence(lambda n: f"contact{n}@example.cn")
+    owner = factory.SubFactory(UserFactory)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"分组{n}")
+    entity = "account"
     owner = factory.SubFactory(UserFactory)

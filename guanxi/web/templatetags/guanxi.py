@@ -27,8 +27,10 @@ def cell(entity, column, record, definitions=None):
 
 
 @register.simple_tag
-def value_of(entity, record, key, definitions=None):
+def value_of(entity, record, key, definitions=None, mask=False):
     """Return a field's display text on a detail page, formatted as in the list."""
+    if mask and key in entity.personal_fields:
+        return display.record_value(entity, record, key, definitions, mask=True)
     for column in entity.columns:
         if column.key == key and column.render is not None:
             return column.render(record)

@@ -195,4 +195,4 @@ def export(request, entity_name: str):
     else:
         queryset = queries.record_list(entity, request.user, request.GET, action=Action.EXPORT)
         file_format = request.GET.get("format", "csv")
-    return exports.export_response(entity, queryset, file_format)
+    return exports.export_response(entity, queryset, file_format, user=request.user)

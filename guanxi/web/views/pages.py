@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanxi.core import registry, search
-from guanxi.core.choices import Action
+from guanxi.core.choices import Action, JobStatus
+from guanxi.core.jobs import job_file_path
 from guanxi.core.models import AuditEntry, Job, Notification, User
 from guanxi.core.permissions import can
 
@@ -105,6 +106,19 @@ def job_detail(request, pk: int):
         raise Http404
     template = "web/partials/job_progress.html" if request.htmx else "web/job.html"
     return render(request, template, {"job": job})
+
+
+@login_required
+def job_download(request, pk: int):
+    """Send the file a finished job made (e.g. a labels PDF); only to the job's user."""
+    job = Job.objects.filter(pk=pk, user=request.user, status=JobStatus.DONE).first()
+    filename = (job.result or {}).get("file") if job else None
+    if not filename:
+        raise Http404
+    path = job_file_path(job, filename)
+    if not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename)
 
 
 @require_POST

@@ -18,6 +18,8 @@ from guanxi.core import (
     customfields,
     dedupe,
     display,
+    grouping,
+    privacy,
     queries,
     registry,
     search,
@@ -29,6 +31,7 @@ from guanxi.core.models import Share, Team, User
 from guanxi.core.permissions import OutOfScope, can, require
 from guanxi.core.registry import Entity
 from guanxi.web.forms import ShareForm
+from guanxi.web.views import bulk_actions
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -78,7 +81,7 @@ def record_list(request, entity_name: str):
     last_page = max((count + per_page - 1) // per_page, 1)
     page = min(page, last_page)
     offset = (page - 1) * per_page
-    records = list(queryset[offset : offset + per_page])
+    records = grouping.attach(entity, list(queryset[offset : offset + per_page]), request.user)
     definitions = definitions_by_key(entity)
     columns = queries.chosen_columns(entity, request.user)
     ordering = request.GET.get("ordering", "")
@@ -86,7 +89,9 @@ def record_list(request, entity_name: str):
         "entity": entity,
         "current_entity": entity,
         "records": records,
-        "rows": _rows(entity, records, columns, definitions),
+        "rows": _rows(
+            entity, records, columns, definitions, privacy.masks_personal_data(request.user)
+        ),
         "columns": columns,
         "column_labels": {
             c.key: queries.column_label(entity, c) for c in queries.all_columns(entity)
@@ -116,6 +121,7 @@ def record_list(request, entity_name: str):
         "can_delete": can(request.user, entity.name, Action.DELETE),
         "can_export": can(request.user, entity.name, Action.EXPORT),
         "can_assign": can(request.user, entity.name, Action.ASSIGN),
+        "bulk_actions": bulk_actions.menu_for(entity, request.user),
         "querystring": request.GET.urlencode(),
     }
     template = (
@@ -126,7 +132,7 @@ def record_list(request, entity_name: str):
     return render(request, template, context)
 
 
-def _rows(entity: Entity, records, columns, definitions) -> list[dict]:
+def _rows(entity: Entity, records, columns, definitions, mask: bool = False) -> list[dict]:
     """Return each row's cell texts and detail link, computed here rather than per template tag.
 
     A 50-row page has hundreds of cells; resolving each through template tags cost more
@@ -137,7 +143,9 @@ def _rows(entity: Entity, records, columns, definitions) -> list[dict]:
     for record in records:
         cells = []
         for column in columns:
-            if column.render is not None:
+            if mask and column.key in entity.personal_fields:
+                text = display.record_value(entity, record, column.key, definitions, mask=True)
+            elif column.render is not None:
                 text = column.render(record)
             else:
                 text = display.record_value(entity, record, column.key, definitions)
@@ -151,7 +159,9 @@ def _filter_widgets(entity: Entity, request) -> list[dict]:
     users = None
     for spec in entity.filters:
         widget = {"spec": spec, "value": request.GET.get(spec.key, "")}
-        if spec.kind == "choice" and spec.choices:
+        if spec.user_choices:
+            widget["choices"] = list(spec.user_choices(request.user))
+        elif spec.kind == "choice" and spec.choices:
             widget["choices"] = list(spec.choices())
         elif spec.kind == "user":
             if users is None:
@@ -190,12 +200,15 @@ def record_detail(request, entity_name: str, pk: int):
     entity = entity_or_404(entity_name)
     require(request.user, entity.name, Action.VIEW)
     record = record_or_404(entity, request.user, pk)
+    grouping.attach(entity, [record], request.user)
     tab_key = request.GET.get("tab", "overview")
     definitions = definitions_by_key(entity)
+    mask = privacy.masks_personal_data(request.user)
     context = {
         "entity": entity,
         "current_entity": entity,
         "record": record,
+        "mask": mask,
         "definitions": definitions,
         "detail_fields": [*entity.detail_fields, *[f"custom.{key}" for key in definitions]],
         "tab": tab_key,
@@ -204,7 +217,12 @@ def record_detail(request, entity_name: str, pk: int):
         "can_edit": record_allows(entity, request.user, record, Action.EDIT),
         "can_delete": record_allows(entity, request.user, record, Action.DELETE),
         "can_assign": can(request.user, entity.name, Action.ASSIGN),
+        "can_add_to_group": entity.has_groups and can(request.user, "group", Action.EDIT),
     }
+    if entity.has_tags and context["can_edit"]:
+        chosen = [tag.name for tag in record.tag_list]
+        names = {name for name, _label in grouping.tag_choices()}
+        context["tag_editor"] = {"chosen": chosen, "options": sorted(names | set(chosen))}
     tab = next((t for t in entity.tabs if t.key == tab_key), None)
     if tab is not None:
         context["tab_template"] = tab.template
@@ -215,7 +233,7 @@ def record_detail(request, entity_name: str, pk: int):
         if request.htmx_target == "timeline-more":
             return render(request, "web/partials/timeline_items.html", context)
     elif tab_key == "history":
-        context["history"] = _history_rows(entity, record, definitions)
+        context["history"] = _history_rows(entity, record, definitions, mask)
     elif tab_key == "sharing":
         context["shares"] = Share.objects.filter(
             entity=entity.name, object_id=record.pk
@@ -250,14 +268,18 @@ def _timeline_context(request, entity: Entity, record) -> dict:
     }
 
 
-def _history_rows(entity: Entity, record, definitions) -> list[dict]:
+def _history_rows(entity: Entity, record, definitions, mask: bool = False) -> list[dict]:
     rows = []
     for entry in audit.history(entity.name, record.pk)[:200]:
         changes = [
             {
                 "field": display.field_label(entity, key, definitions),
-                "before": display.history_value(entity, key, values[0], definitions),
-                "after": display.history_value(entity, key, values[1], definitions),
+                "before": display.history_value(
+                    entity, key, privacy.shown(entity, key, values[0], mask), definitions
+                ),
+                "after": display.history_value(
+                    entity, key, privacy.shown(entity, key, values[1], mask), definitions
+                ),
             }
             for key, values in entry.changes.items()
         ]

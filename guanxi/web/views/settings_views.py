@@ -15,7 +15,7 @@ from guanxi.core import registry
 from guanxi.core.choices import CustomFieldType
 from guanxi.core.customfields import validate_definition_key
 from guanxi.core.models import CustomField
-from guanxi.web.views import org
+from guanxi.web.views import org, tag_settings
 from guanxi.web.views.decorators import settings_required
 from guanxi.web.views.duplicate_settings import duplicate_rules
 
@@ -163,4 +163,5 @@ urlpatterns = [
     ),
     path("duplicates/<str:entity_name>/", duplicate_rules, name="duplicate_rules"),
     path("org/", include(org.urlpatterns)),
+    *tag_settings.urlpatterns,
 ]

@@ -33,9 +33,11 @@ from guanxi.core.models import (
     AuditEntry,
     CustomField,
     Department,
+    Group,
     Role,
     SearchToken,
     Share,
+    Tagging,
     Team,
     Territory,
     User,
@@ -52,6 +54,7 @@ from guanxi.customers.choices import (
     Industry,
     Source,
 )
+from guanxi.customers.demo import add_demo_labels
 from guanxi.customers.demo_pool import create_demo_pool
 from guanxi.customers.models import Account, AccountContact, Contact, Pool
 from guanxi.dataio.demo import demo_import
@@ -362,7 +365,7 @@ def company_domain(brand: str, industry_word: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 ALL_ACTIONS = [action.value for action in Action]
-CUSTOMER_ENTITIES = ("account", "contact")
+CUSTOMER_ENTITIES = ("account", "contact", "group")
 # role name → (description, actions, scope)
 ROLES = {
     "系统管理员": ("System administrator: everything on all records.", ALL_ACTIONS, Scope.ALL),
@@ -611,6 +614,7 @@ class DemoData:
         self.audit_entries: list[AuditEntry] = []
         self.shares = 0
         self.pool = None
+        self.labels: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -1010,6 +1014,7 @@ def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
     ImportRun.objects.filter(user__in=users).delete()
+    Group.objects.filter(owner__in=users).delete()
     for entity_name, model in (("contact", Contact), ("account", Account)):
         records = model.objects.filter(created_by__in=users)
         if entity_name == "contact":
@@ -1021,6 +1026,7 @@ def delete_demo() -> None:
             dedupe.unindex_records(entity_name, chunk)
             Share.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             AuditEntry.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            Tagging.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             model.objects.filter(pk__in=chunk).delete()
     Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
     Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
@@ -1104,6 +1110,13 @@ class Command(BaseCommand):
         data.pool = create_demo_pool(
             rng=rng, accounts=data.accounts, users=organisation.users, now=data.now
         )
+        data.labels = add_demo_labels(
+            rng,
+            accounts=data.accounts,
+            contacts=data.contacts,
+            users=organisation.users,
+            now=data.now,
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1131,7 +1144,8 @@ class Command(BaseCommand):
             f"{len(TEAMS)} teams, {len(ROLES)} roles, {len(DEMO_USERS)} users, "
             f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
             f"{data.shares} shares, {data.pool.in_pool} customers in the public pool "
-            f"{data.pool.pool.name}."
+            f"{data.pool.pool.name}, {data.labels['tags']} tags on records, "
+            f"{data.labels['groups']} groups, {data.labels['consents']} consent records."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

@@ -64,9 +64,23 @@
     });
   }
 
+  function initTags(root) {
+    if (typeof TomSelect === "undefined") return;
+    root.querySelectorAll("select[data-tags]").forEach(function (select) {
+      if (select.tomselect) return;
+      new TomSelect(select, {
+        create: true,
+        persist: false,
+        maxOptions: 200,
+        plugins: ["remove_button"],
+      });
+    });
+  }
+
   function init(root) {
     initBulk(root);
     initAutocomplete(root);
+    initTags(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -1,0 +1,266 @@
+"""Privacy of the people we hold data about (CUS-10): consent, their data on request, erasure.
+
+Consent is kept per person and channel as an append-only history; the newest row is the
+current status. Channels (email, SMS, phone) ask `consent_status` or
+`contacts_reachable_by` before reaching anyone. "Export this person's data" gathers the
+contact, consents, history and linked records; "erase this person" blanks every personal
+field, the values kept in the change history and the search keys, but keeps the record
+so orders, activities and tickets that point at it stay whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from guanxi.core import audit, events, registry, search
+from guanxi.core.choices import Action, AuditAction
+from guanxi.core.models import AuditEntry, Notification, User
+from guanxi.core.permissions import ensure_in_scope, require
+from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus
+from guanxi.customers.models import Account, Consent, Contact
+
+# The contact fields an erasure blanks; the account, role and owner are business links.
+ERASED_FIELDS = (
+    "title",
+    "department",
+    "gender",
+    "birthday",
+    "mobile",
+    "phone",
+    "email",
+    "wechat",
+    "id_number",
+    "address",
+    "preferences",
+    "notes",
+)
+ERASED_NAME = "已删除联系人 / Erased contact #{pk}"
+CHANNEL_FIELDS = {
+    ConsentChannel.EMAIL: ("email",),
+    ConsentChannel.SMS: ("mobile",),
+    ConsentChannel.PHONE: ("mobile", "phone"),
+}
+
+
+def consent_history_key(channel: str) -> str:
+    return f"consent_{channel}"
+
+
+def _person(person: Contact | Account) -> tuple[str, dict[str, Any]]:
+    """Return the entity name of a person and the consent filter that selects their rows."""
+    if isinstance(person, Contact):
+        return "contact", {"contact": person}
+    return "account", {"account": person}
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: User | None,
+    person: Contact | Account,
+    channel: str,
+    status: str,
+    source: str = ConsentSource.FORM,
+    note: str = "",
+) -> Consent:
+    """Append a consent or opt-out of a contact (or customer) on a channel; it becomes current."""
+    if channel not in ConsentChannel.values or status not in ConsentStatus.values:
+        raise ValueError(channel if channel not in ConsentChannel.values else status)
+    if source not in ConsentSource.values:
+        raise ValueError(source)
+    entity_name, whose = _person(person)
+    # Lock the person so two recordings at once cannot leave two current rows.
+    type(person).objects.select_for_update().filter(pk=person.pk).first()
+    current = Consent.objects.filter(channel=channel, current=True, **whose)
+    previous = current.first()
+    current.update(current=False)
+    consent = Consent.objects.create(
+        channel=channel,
+        status=status,
+        source=source,
+        note=note[:300],
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        current=True,
+        **whose,
+    )
+    audit.record(
+        actor=actor,
+        entity=entity_name,
+        instance=person,
+        action=AuditAction.UPDATE,
+        changes={consent_history_key(channel): [previous.status if previous else None, status]},
+    )
+    events.emit(
+        f"{entity_name}.consent_changed",
+        entity=entity_name,
+        id=person.pk,
+        channel=channel,
+        status=status,
+        actor_id=getattr(actor, "pk", None),
+    )
+    return consent
+
+
+def consent_status(person: Contact | Account, channel: str) -> str | None:
+    """Return the current status of a contact (or customer) on a channel, or None."""
+    _entity_name, whose = _person(person)
+    return (
+        Consent.objects.filter(channel=channel, current=True, **whose)
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
+def contacts_reachable_by(
+    channel: str, *, queryset: QuerySet | None = None, explicit: bool = False
+) -> QuerySet:
+    """Return the contacts with an address on the channel who have not opted out of it.
+
+    With `explicit`, only those who consented (for channels the law says are opt-in).
+    """
+    contacts = Contact.objects.all() if queryset is None else queryset
+    has_address = Q()
+    for field in CHANNEL_FIELDS[channel]:
+        has_address |= ~Q(**{field: ""})
+    current = Consent.objects.filter(channel=channel, current=True, contact__isnull=False)
+    if explicit:
+        granted = current.filter(status=ConsentStatus.GRANTED).values("contact_id")
+        return contacts.filter(has_address, pk__in=granted)
+    withdrawn = current.filter(status=ConsentStatus.WITHDRAWN).values("contact_id")
+    return contacts.filter(has_address).exclude(pk__in=withdrawn)
+
+
+def opted_out_condition(entity_name: str):
+    """Return a list filter: people whose current status on the channels is "opted out"."""
+    column = "contact_id" if entity_name == "contact" else "account_id"
+
+    def condition(values: list[str], user) -> Q:
+        rows = Consent.objects.filter(
+            channel__in=values, status=ConsentStatus.WITHDRAWN, current=True
+        ).exclude(**{column: None})
+        return Q(pk__in=rows.values(column))
+
+    return condition
+
+
+def privacy_tab_context(person: Contact | Account, user) -> dict[str, Any]:
+    """Return the context of the Privacy tab of a contact or a customer."""
+    from guanxi.core.permissions import can
+    from guanxi.core.privacy import masks_personal_data
+    from guanxi.customers.forms import ConsentForm
+
+    entity_name, whose = _person(person)
+    current = {
+        consent.channel: consent for consent in Consent.objects.filter(current=True, **whose)
+    }
+    is_contact = entity_name == "contact"
+    return {
+        "consent_channels": [
+            {"value": value, "label": label, "current": current.get(value)}
+            for value, label in ConsentChannel.choices
+        ],
+        "consents": Consent.objects.filter(**whose).select_related("actor")[:100],
+        "consent_form": ConsentForm(),
+        "consent_url": reverse(f"customers:{entity_name}_consent", args=[person.pk]),
+        "can_record_consent": can(user, entity_name, Action.EDIT),
+        "can_export_personal_data": is_contact
+        and can(user, entity_name, Action.EXPORT)
+        and not masks_personal_data(user),
+        "can_erase": is_contact and can(user, entity_name, Action.DELETE),
+        "is_contact": is_contact,
+    }
+
+
+def personal_data(contact: Contact, user) -> dict[str, Any]:
+    """Return everything held about a contact, for "export this person's data"."""
+    from guanxi.api.schemas import record_out
+    from guanxi.core import grouping
+
+    entity = registry.get("contact")
+    grouping.attach(entity, [contact], user)
+    details = record_out(entity, contact)
+    details["tags"] = [tag.name for tag in contact.tag_list]
+    details["groups"] = [group.name for group in contact.group_list]
+    account = contact.account
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "contact": details,
+        "account": {"id": account.pk, "number": account.number, "name": account.name},
+        "consents": [
+            {
+                "channel": consent.channel,
+                "status": consent.status,
+                "source": consent.source,
+                "recorded_at": consent.recorded_at.isoformat(),
+                "recorded_by": str(consent.actor) if consent.actor else "",
+                "note": consent.note,
+            }
+            for consent in Consent.objects.filter(contact=contact).select_related("actor")
+        ],
+        "history": [
+            {
+                "at": entry.at.isoformat(),
+                "action": entry.action,
+                "user": str(entry.actor) if entry.actor else "",
+                "changes": entry.changes,
+            }
+            for entry in audit.history("contact", contact.pk)
+        ],
+    }
+
+
+def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
+    personal = {"name", *ERASED_FIELDS}
+    return {
+        key: value
+        for key, value in changes.items()
+        if key not in personal and not key.startswith("custom.")
+    }
+
+
+def _scrub_notifications(contact: Contact, old_name: str, name: str) -> None:
+    """Take the person's name out of the notifications that link to their record."""
+    url = reverse("web:contact_detail", args=[contact.pk])
+    for notification in Notification.objects.filter(url=url):
+        notification.title = notification.title.replace(old_name, name)[:200]
+        notification.body = notification.body.replace(old_name, name)
+        notification.save(update_fields=["title", "body"])
+
+
+@transaction.atomic
+def contact_erase(*, actor: User, contact: Contact) -> Contact:
+    """Anonymise a contact on the person's request and keep the record and its links.
+
+    Personal fields, custom field values, search keys and the personal values in the
+    record's change history are removed; consent rows keep only channel and status, so an
+    opt-out still holds. The history gains one "erased" entry, without the old values.
+    """
+    require(actor, "contact", Action.DELETE)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    ensure_in_scope(actor, contact, Action.DELETE)
+    old_name = contact.name
+    name = ERASED_NAME.format(pk=contact.pk)
+    contact.name = name
+    for field in ERASED_FIELDS:
+        setattr(contact, field, None if field == "birthday" else "")
+    contact.custom = {}
+    contact.updated_by = actor
+    contact.version += 1
+    contact.save()
+    for entry in AuditEntry.objects.filter(entity="contact", object_id=contact.pk):
+        entry.changes = _scrub(entry.changes)
+        entry.object_repr = name
+        entry.save(update_fields=["changes", "object_repr"])
+    Consent.objects.filter(contact=contact).update(note="")
+    _scrub_notifications(contact, old_name, name)
+    search.unindex_records("contact", [contact.pk])
+    audit.record(
+        actor=actor, entity="contact", instance=contact, action=AuditAction.ERASE, changes={}
+    )
+    events.emit("contact.erased", entity="contact", id=contact.pk, actor_id=actor.pk)
+    return contact

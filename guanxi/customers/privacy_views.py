@@ -1,0 +1,108 @@
+"""Screens special to contacts: consent, "export this person's data", "erase this person"."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from guanxi.core import privacy as masking
+from guanxi.core import registry
+from guanxi.core.choices import Action
+from guanxi.core.permissions import require
+from guanxi.customers import privacy
+from guanxi.customers.documents import personal_data_workbook
+from guanxi.customers.forms import ConsentForm
+from guanxi.web.views.records import record_or_404
+
+
+def _consent_add(request, entity_name: str, pk: int):
+    entity = registry.get(entity_name)
+    require(request.user, entity.name, Action.EDIT)
+    person = record_or_404(entity, request.user, pk, Action.EDIT)
+    back = reverse(entity.url_name("detail"), args=[person.pk]) + "?tab=privacy"
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a channel, a status and a source."))
+        return redirect(back)
+    privacy.consent_record(actor=request.user, person=person, **form.cleaned_data)
+    messages.success(request, _("The consent was recorded."))
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def consent_add(request, pk: int):
+    """Record a consent or an opt-out of the contact on one channel."""
+    return _consent_add(request, "contact", pk)
+
+
+@login_required
+@require_POST
+def account_consent_add(request, pk: int):
+    """Record a consent or an opt-out of the customer (e.g. an individual) on one channel."""
+    return _consent_add(request, "account", pk)
+
+
+def personal_data_for(user, pk: int):
+    """Return (contact, data) if the user may export this person's data, else raise."""
+    entity = registry.get("contact")
+    require(user, entity.name, Action.VIEW)
+    require(user, entity.name, Action.EXPORT)
+    if masking.masks_personal_data(user):
+        raise PermissionDenied
+    contact = record_or_404(entity, user, pk, Action.EXPORT)
+    return contact, privacy.personal_data(contact, user)
+
+
+def personal_data_response(contact, data, file_format: str) -> HttpResponse:
+    filename = f"contact-{contact.pk}-personal-data"
+    if file_format == "xlsx":
+        response = HttpResponse(
+            personal_data_workbook(data),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+    return response
+
+
+@login_required
+def personal_data(request, pk: int):
+    """Download everything held about this person, as JSON or Excel."""
+    contact, data = personal_data_for(request.user, pk)
+    return personal_data_response(contact, data, request.GET.get("format", "json"))
+
+
+@login_required
+def erase(request, pk: int):
+    """Ask for confirmation (typing the person's name), then erase their personal data."""
+    entity = registry.get("contact")
+    require(request.user, entity.name, Action.DELETE)
+    contact = record_or_404(entity, request.user, pk, Action.DELETE)
+    error = ""
+    if request.method == "POST":
+        typed = " ".join(request.POST.get("confirm_name", "").split())
+        if typed != contact.name:
+            error = _("Type the contact's name exactly as shown to confirm.")
+        else:
+            privacy.contact_erase(actor=request.user, contact=contact)
+            messages.success(request, _("The person's personal data was erased."))
+            return redirect(reverse("web:contact_detail", args=[contact.pk]))
+    return render(
+        request,
+        "customers/contact_erase.html",
+        {"entity": entity, "current_entity": entity, "record": contact, "error": error},
+        status=400 if error else 200,
+    )

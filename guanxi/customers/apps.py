@@ -13,4 +13,5 @@ class CustomersConfig(AppConfig):
             ownership,
             subscribers,
             tasks,
+            timeline,
         )

@@ -1,10 +1,9 @@
 """Register accounts and contacts with the generic layer."""
 
-from django.db.models import Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core import grouping, registry, search, timeline
+from guanxi.core import grouping, registry, search
 from guanxi.core.documents import PostalAddress
 from guanxi.core.models import Group
 from guanxi.core.money import format_money
@@ -554,30 +553,4 @@ GROUP = registry.register(
         tabs=[Tab("members", _("Members"), "customers/partials/group_members.html", group_members)],
         factory="guanxi.customers.tests.factories.GroupFactory",
     )
-)
-
-
-def _account_contact_changes(account, user, before, limit):
-    contact_ids = Contact.objects.visible_to(user, "view").filter(
-        Q(account=account) | Q(account_links__account=account)
-    )
-    return timeline.change_items(
-        "contact",
-        contact_ids.values("pk"),
-        before,
-        limit,
-        user=user,
-        kind="contact",
-        title_of=lambda entry: (
-            _("Contact %(name)s: %(action)s")
-            % {"name": entry.object_repr, "action": entry.get_action_display()}
-        ),
-    )
-
-
-timeline.register(
-    "account",
-    timeline.TimelineSource(
-        kind="contact", label=_("Contacts"), icon="address-book", items=_account_contact_changes
-    ),
 )

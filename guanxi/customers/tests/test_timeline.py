@@ -10,7 +10,7 @@ from guanxi.api.auth import token_create
 from guanxi.core import timeline
 from guanxi.core.models import AuditEntry
 from guanxi.core.tests.factories import UserFactory, grant
-from guanxi.customers.models import AccountContact
+from guanxi.customers.models import AccountContact, Consent, OwnershipPeriod
 from guanxi.customers.tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +96,36 @@ def test_timeline_of_an_account_outside_the_scope_is_not_found(rep):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=rep)}")
 
     assert api.get(f"/api/v1/accounts/{account.pk}/timeline").status_code == 404
+
+
+def test_ownership_and_consent_show_on_the_account_timeline(rep):
+    account = AccountFactory(owner=rep, name="云帆")
+    contact = ContactFactory(owner=rep, account=account, name="王芳")
+    hidden = ContactFactory(owner=UserFactory(), account=account, name="秘密")
+    now = timezone.now()
+    OwnershipPeriod.objects.create(
+        account=account,
+        owner=rep,
+        start="claimed",
+        started_at=now - datetime.timedelta(days=3),
+        ended_at=now - datetime.timedelta(days=1),
+        end="released",
+        reason="不再跟进",
+    )
+    Consent.objects.create(
+        contact=contact,
+        channel="email",
+        status="withdrawn",
+        recorded_at=now - datetime.timedelta(days=2),
+    )
+    Consent.objects.create(contact=hidden, channel="sms", status="granted", recorded_at=now)
+
+    with translation.override("en"):
+        items, _next = timeline.timeline("account", account, rep, kinds=["ownership", "consent"])
+
+    assert [(item.kind, item.title) for item in items] == [
+        ("ownership", "rep is no longer the owner: Released to the pool"),
+        ("consent", "王芳 · Email: Opted out"),
+        ("ownership", "rep became the owner: Claimed from the pool"),
+    ]
+    assert items[0].body == "不再跟进"

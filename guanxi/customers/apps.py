@@ -10,6 +10,7 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from guanxi.customers import (  # noqa: F401  (registrations and subscriptions)
             entities,
+            merging,
             ownership,
             subscribers,
             tasks,

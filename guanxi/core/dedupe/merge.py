@@ -31,6 +31,17 @@ def record_reference(model: type[models.Model], entity_field="entity", id_field=
     _record_references.append((model, entity_field, id_field))
 
 
+# Steps an app adds to the merge of an entity, around the generic move of related rows:
+# `before` resolves what moving would break (a unique link both records have), `after`
+# tidies what moving leaves (two "current" rows). Both take survivor, duplicate_ids, actor.
+_merge_steps: dict[str, list[tuple[Any, Any]]] = {}
+
+
+def register_merge_step(entity_name: str, *, before=None, after=None) -> None:
+    """Add app-specific work to every merge of an entity, inside its transaction."""
+    _merge_steps.setdefault(entity_name, []).append((before, after))
+
+
 class MergeRefused(Exception):
     """Raised when a merge cannot be done as asked; `message` tells the user why."""
 
@@ -120,9 +131,16 @@ def records_merge(
     _apply_choices(kept, {r.pk: r for r in records}, choices)
     if getattr(kept, "owner_id", None) != owner_before:
         require(actor, entity.name, Action.ASSIGN)
+    steps = _merge_steps.get(entity.name, [])
+    for before_step, _after_step in steps:
+        if before_step:
+            before_step(survivor=kept, duplicate_ids=duplicate_ids, actor=actor)
     moved = move_related(
         entity, kept, duplicate_ids, actor, {pk: str(merged[pk]) for pk in duplicate_ids}
     )
+    for _before_step, after_step in steps:
+        if after_step:
+            after_step(survivor=kept, duplicate_ids=duplicate_ids, actor=actor)
     names = ", ".join(str(merged[pk]) for pk in duplicate_ids)
     engine.unindex_records(entity.name, duplicate_ids)
     search.unindex_records(entity.name, duplicate_ids)

@@ -263,3 +263,12 @@ def test_lookups_run_in_threads_when_batches_commit(rep, monkeypatch):
     assert Account.objects.count() == 25
     assert len(threads) >= 2
     assert all(name.startswith("import-lookup") for name in threads)
+
+
+def test_a_50_mb_file_is_refused_at_the_default_limit(rep, data_dir):
+    content = b"name\n" + b"\xe5\xae\xa2\xe6\x88\xb7\n" * (50 * 1024 * 1024 // 7)
+    assert len(content) > 50 * 1000 * 1000
+    with pytest.raises(services.ImportProblem, match="larger than 40 MB"):
+        upload(rep, data=content)
+    assert Account.objects.count() == 0
+    assert not (data_dir / "imports").exists() or list((data_dir / "imports").iterdir()) == []

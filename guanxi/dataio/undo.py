@@ -186,4 +186,11 @@ def _delete_created(actor, entity, ids: list[int], run: ImportRun) -> None:
             _("Records created by this import are now in use, so it cannot be undone. %(why)s")
             % {"why": protected_message(error)}
         ) from None
-    events.emit(f"{entity.name}.deleted", entity=entity.name, ids=ids, actor_id=actor.pk)
+    # One event per chunk, like the import's own; the import's rows name the records.
+    events.emit(
+        f"{entity.name}.import_undone",
+        entity=entity.name,
+        count=len(ids),
+        actor_id=actor.pk,
+        import_id=run.pk,
+    )

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from guanxi.core import dedupe, search
 from guanxi.core.models import AuditEntry, CustomField, SearchToken
@@ -271,3 +272,65 @@ def test_lookups_run_in_threads_when_batches_commit(rep, monkeypatch):
     assert Account.objects.count() == 25
     assert len(threads) >= 2
     assert all(name.startswith("import-lookup") for name in threads)
+
+
+def test_a_50_mb_file_is_refused_at_the_default_limit(rep, data_dir):
+    content = b"name\n" + b"\xe5\xae\xa2\xe6\x88\xb7\n" * (50 * 1024 * 1024 // 7)
+    assert len(content) > 50 * 1000 * 1000
+    with pytest.raises(services.ImportProblem, match="larger than 40 MB"):
+        upload(rep, data=content)
+    assert Account.objects.count() == 0
+    assert not (data_dir / "imports").exists() or list((data_dir / "imports").iterdir()) == []
+
+
+def test_excel_dates_and_numbers_are_read_as_typed(rep):
+    import datetime
+    import io
+
+    from openpyxl import Workbook
+
+    grant(rep, "contact", ["view", "create"], scope="own")
+    AccountFactory(owner=rep, name="云帆科技")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "客户", "生日", "手机", "主要联系人"])
+    sheet.append(["张伟", "云帆科技", datetime.datetime(1985, 3, 7), 13800138000, "是"])
+    sheet.append(["李娜", "云帆科技", "1990/12/31", "139 0013 9000", "否"])
+    handle = io.BytesIO()
+    workbook.save(handle)
+    run = upload(rep, data=handle.getvalue(), entity="contact", name="联系人.xlsx")
+    assert run.mapping == ["name", "account", "birthday", "mobile", "is_primary"]
+    services.import_configure(
+        actor=rep,
+        run=run,
+        columns=run.mapping,
+        error_mode="all_or_nothing",
+        duplicate_action="create",
+    )
+    run.status = "queued"
+    run.save()
+    from guanxi.dataio.runner import import_execute
+
+    import_execute(run)
+    run.refresh_from_db()
+    assert (run.status, run.created_count) == ("done", 2), run.errors
+    zhang = Contact.objects.get(name="张伟")
+    assert (zhang.birthday, zhang.mobile_e164, zhang.is_primary) == (
+        datetime.date(1985, 3, 7),
+        "+8613800138000",
+        True,
+    )
+    assert Contact.objects.get(name="李娜").birthday == datetime.date(1990, 12, 31)
+
+
+def test_undo_needs_delete_permission_and_a_started_import_cannot_start_again(rep):
+    run = run_import(rep, [HEADER, ["客户甲", "", "", ""]])
+    with pytest.raises(PermissionDenied):
+        undo.import_undo(actor=rep, run=run)
+    with pytest.raises(services.ImportProblem, match="already been started"):
+        services.import_start(actor=rep, run=run)
+    other = UserFactory(username="other")
+    grant(other, "account", scope="all")
+    with pytest.raises(PermissionDenied):
+        undo.import_undo(actor=other, run=run)
+    assert Account.objects.count() == 1

@@ -15,11 +15,17 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     """
     if not raw or not raw.strip():
         return ""
-    text = raw.strip()
+    return _normalized(raw.strip(), region or settings.GUANXI_DEFAULT_REGION)
+
+
+# One saved record reads its numbers several times (form, model, search and duplicate
+# keys); parsing is the costly part of an import's row, so each text is parsed once.
+@lru_cache(maxsize=65536)
+def _normalized(text: str, region: str) -> str:
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
-        number = phonenumbers.parse(text, region or settings.GUANXI_DEFAULT_REGION)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return ""
     if not phonenumbers.is_valid_number(number):

@@ -24,13 +24,13 @@ from django.utils.translation import gettext as _
 
 from guanxi.core import audit, customfields, dedupe, events, registry, search, services
 from guanxi.core.choices import Action, AuditAction
+from guanxi.core.dedupe.batch import find_duplicates_many
 from guanxi.core.models import AuditEntry, SearchToken, Sequence, User
 from guanxi.core.permissions import OutOfScope, can, scope_q
 from guanxi.core.phones import normalize_phone
 from guanxi.core.registry import Entity
 from guanxi.dataio import files, mapping
 from guanxi.dataio.choices import DuplicateAction, ErrorMode, ImportStatus, RowAction
-from guanxi.dataio.lookups import LookupPool
 from guanxi.dataio.models import ImportRow, ImportRun
 
 BATCH_SIZE = 1000
@@ -149,7 +149,6 @@ class Importer:
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
         self.pending: list[Outcome] = []
-        self.lookups = LookupPool()
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
 
     # -- one row ---------------------------------------------------------------------
@@ -201,14 +200,13 @@ class Importer:
                 outcome.action = "deferred"
                 outcome.note = _("Updates the record of row %(row)s.") % {"row": same_row}
                 deferred.append(outcome)
-        found = self.lookups.map(self._lookup, [outcome.values for outcome in looked_up])
+        found = find_duplicates_many(
+            self.entity.name, [outcome.values for outcome in looked_up], user=self.user
+        )
         for outcome, matches in zip(looked_up, found, strict=True):
             if matches:
                 self._duplicate(outcome, matches[0])
         return deferred
-
-    def _lookup(self, values: dict[str, Any]) -> list:
-        return dedupe.find_duplicates(self.entity.name, values, user=self.user, limit=1)
 
     def _duplicate(self, outcome: Outcome, match) -> None:
         if self.run.duplicate_action == DuplicateAction.SKIP:
@@ -494,35 +492,32 @@ def _process(run, importer: Importer, report: ErrorReport, progress, *, stop_wri
     """Validate, check and write the file a batch at a time."""
     rows = files.data_rows(run.path, run.file_format, run.encoding, run.delimiter)
     carried: list[Outcome] = []
-    try:
-        while True:
-            fresh = list(itertools.islice(rows, BATCH_SIZE))
-            if not fresh and not carried:
-                break
-            outcomes = [importer.validate(o.number, o.cells) for o in carried]
-            outcomes += [importer.validate(number, cells) for number, cells in fresh]
-            carried = importer.check_duplicates(outcomes) if importer.check_duplicates_on else []
-            writing = not (stop_writing_on_error and importer.counts["failed"])
-            for outcome in outcomes:
-                if outcome.action in ("create", "update") and writing:
-                    importer.add(outcome)
-                if outcome.action == "error":
-                    importer.counts["failed"] += 1
-                    report.add(outcome, mapping.error_text(outcome.errors, importer.labels))
-                elif outcome.action == "skip":
-                    importer.counts["skipped"] += 1
-                    report.add(outcome, outcome.note)
-            if stop_writing_on_error and importer.counts["failed"]:
-                importer.pending = []
-            else:
-                importer.flush()
-            if progress:
-                progress(len(outcomes) - len(carried))
-            ImportRun.objects.filter(pk=run.pk).update(
-                created_count=importer.counts["created"],
-                updated_count=importer.counts["updated"],
-                skipped_count=importer.counts["skipped"],
-                failed_count=importer.counts["failed"],
-            )
-    finally:
-        importer.lookups.close()
+    while True:
+        fresh = list(itertools.islice(rows, BATCH_SIZE))
+        if not fresh and not carried:
+            break
+        outcomes = [importer.validate(o.number, o.cells) for o in carried]
+        outcomes += [importer.validate(number, cells) for number, cells in fresh]
+        carried = importer.check_duplicates(outcomes) if importer.check_duplicates_on else []
+        writing = not (stop_writing_on_error and importer.counts["failed"])
+        for outcome in outcomes:
+            if outcome.action in ("create", "update") and writing:
+                importer.add(outcome)
+            if outcome.action == "error":
+                importer.counts["failed"] += 1
+                report.add(outcome, mapping.error_text(outcome.errors, importer.labels))
+            elif outcome.action == "skip":
+                importer.counts["skipped"] += 1
+                report.add(outcome, outcome.note)
+        if stop_writing_on_error and importer.counts["failed"]:
+            importer.pending = []
+        else:
+            importer.flush()
+        if progress:
+            progress(len(outcomes) - len(carried))
+        ImportRun.objects.filter(pk=run.pk).update(
+            created_count=importer.counts["created"],
+            updated_count=importer.counts["updated"],
+            skipped_count=importer.counts["skipped"],
+            failed_count=importer.counts["failed"],
+        )

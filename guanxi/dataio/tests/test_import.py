@@ -1,11 +1,12 @@
 """Imports: reading files, mapping, validation, duplicates, all-or-nothing, undo."""
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from guanxi.core import dedupe, search
+from guanxi.core.dedupe.batch import find_duplicates_many
 from guanxi.core.models import AuditEntry, CustomField, SearchToken
 from guanxi.core.tests.factories import UserFactory, grant
 from guanxi.customers.models import Account, Contact
@@ -251,27 +252,26 @@ def test_update_mode_merges_a_row_repeated_in_the_same_batch(rep):
     assert (record.grade, record.city, record.version) == ("vip", "北京", 2)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_lookups_run_in_threads_when_batches_commit(rep, monkeypatch):
-    threads = set()
-    find = dedupe.find_duplicates
-
-    def observed(*args, **kwargs):
-        threads.add(threading.current_thread().name)
-        return find(*args, **kwargs)
-
-    monkeypatch.setattr(dedupe, "find_duplicates", observed)
-    existing = [AccountFactory(owner=rep, name=f"老客户{n}", phone="") for n in range(5)]
+def test_a_batch_is_checked_for_duplicates_in_as_many_statements_as_one_row(rep):
+    existing = [AccountFactory(owner=rep, name=f"老客户{n}有限公司", phone="") for n in range(5)]
     for account in existing:
-        search.index_record("account", account)
         dedupe.index_record("account", account)
-    rows = [HEADER, *[[f"老客户{n}", "", "", ""] for n in range(5)]]
-    rows += [[f"新客户{n}", "", "", ""] for n in range(20)]
-    run = run_import(rep, rows)
-    assert (run.created_count, run.skipped_count, run.failed_count) == (20, 5, 0)
-    assert Account.objects.count() == 25
-    assert len(threads) >= 2
-    assert all(name.startswith("import-lookup") for name in threads)
+    rows = [{"name": f"老客户{n}"} for n in range(5)] + [{"name": f"新客户{n}"} for n in range(40)]
+    find_duplicates_many("account", rows[:1], user=rep)  # the user's grants, read once
+
+    with CaptureQueriesContext(connection) as one_row:
+        find_duplicates_many("account", rows[:1], user=rep)
+    with CaptureQueriesContext(connection) as batch:
+        found = find_duplicates_many("account", rows, user=rep)
+
+    assert len(batch.captured_queries) == len(one_row.captured_queries)
+
+    assert [matches[0].record for matches in found[:5]] == existing
+    assert found[5:] == [[]] * 40
+    single = [dedupe.find_duplicates("account", row, user=rep, limit=1) for row in rows[:5]]
+    assert [(m[0].record, m[0].score, m[0].reasons) for m in single] == [
+        (m[0].record, m[0].score, m[0].reasons) for m in found[:5]
+    ]
 
 
 def test_a_50_mb_file_is_refused_at_the_default_limit(rep, data_dir):

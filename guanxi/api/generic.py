@@ -55,6 +55,7 @@ class TimelineEntry(Schema):
     action: str
     actor: int | None
     actor_name: str
+    rule: str = ""
     changes: list[Change]
 
 
@@ -253,6 +254,7 @@ def build_router(entity: Entity) -> Router:
                 "action": entry.action,
                 "actor": entry.actor_id,
                 "actor_name": str(entry.actor) if entry.actor else "",
+                "rule": entry.rule,
                 "changes": [
                     {
                         "field": key,

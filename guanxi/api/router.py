@@ -14,6 +14,7 @@ from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
 from guanxi.core import registry
+from guanxi.customers import api as customers_api
 
 api = NinjaAPI(
     title="Guanxi CRM API",
@@ -74,3 +75,4 @@ def http_error(request, error: HttpError):
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)
+api.add_router("/", customers_api.router)

@@ -72,6 +72,8 @@ class Entity:
     menu_order: int = 100
     factory: str = ""
     number_sequence: str = ""
+    # Called with a record and the names of the fields a bulk edit just set on it.
+    on_bulk_set: Callable[[Any, Iterable[str]], None] | None = None
 
     @property
     def verbose_name(self) -> str:

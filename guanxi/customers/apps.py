@@ -8,4 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
-        from guanxi.customers import entities  # noqa: F401  (registers accounts and contacts)
+        from guanxi.customers import (
+            entities,  # noqa: F401  (registers accounts and contacts)
+            subscribers,  # noqa: F401  (earning rules, re-classifying)
+        )

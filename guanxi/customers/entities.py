@@ -6,9 +6,19 @@ from guanxi.core import registry, search
 from guanxi.core.money import format_money
 from guanxi.core.phones import format_phone
 from guanxi.core.registry import Column, Entity, Filter, Tab
-from guanxi.customers.choices import AccountType, ContactRole, Grade, Industry, Source
+from guanxi.customers.choices import (
+    AccountType,
+    ContactRole,
+    Grade,
+    Industry,
+    LifecycleStage,
+    Loyalty,
+    Relationship,
+    Source,
+    ValueClass,
+)
 from guanxi.customers.forms import AccountForm, ContactForm
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Account, Contact, MembershipLevel
 
 
 def account_search_keys(account: Account):
@@ -34,6 +44,22 @@ def account_contacts(account, user):
     return {"contacts": contacts}
 
 
+def account_points(account, user):
+    from guanxi.customers.views import points_tab_context
+
+    return points_tab_context(account, user)
+
+
+def mark_bulk_set_by_hand(account: Account, fields) -> None:
+    from guanxi.customers.classification import mark_manual
+
+    mark_manual(account, fields)
+
+
+def membership_level_choices():
+    return [(str(level.pk), level.display_name) for level in MembershipLevel.objects.all()]
+
+
 ACCOUNT = registry.register(
     Entity(
         name="account",
@@ -43,13 +69,19 @@ ACCOUNT = registry.register(
         icon="building-store",
         menu_order=10,
         number_sequence="C",
-        select_related=("owner",),
+        select_related=("owner", "membership_level"),
         ordering="-updated_at",
         columns=[
             Column("number", default=False),
             Column("name", link=True),
             Column("account_type"),
             Column("grade"),
+            Column("relationship", default=False),
+            Column("loyalty", default=False),
+            Column("value_class", default=False),
+            Column("lifecycle_stage", default=False),
+            Column("membership_level", order_by="membership_level__threshold", default=False),
+            Column("points_balance", default=False),
             Column("industry"),
             Column(
                 "phone", render=lambda account: format_phone(account.phone_e164) or account.phone
@@ -70,6 +102,17 @@ ACCOUNT = registry.register(
         filters=[
             Filter("account_type", _("Type"), choices=lambda: AccountType.choices),
             Filter("grade", _("Customer grade"), choices=lambda: Grade.choices),
+            Filter("relationship", _("Relationship"), choices=lambda: Relationship.choices),
+            Filter("loyalty", _("Loyalty"), choices=lambda: Loyalty.choices),
+            Filter("value_class", _("Value class"), choices=lambda: ValueClass.choices),
+            Filter("lifecycle_stage", _("Lifecycle stage"), choices=lambda: LifecycleStage.choices),
+            Filter(
+                "membership_level",
+                _("Membership level"),
+                kind="related",
+                lookup="membership_level_id",
+                choices=membership_level_choices,
+            ),
             Filter("industry", _("Industry"), choices=lambda: Industry.choices),
             Filter("source", _("Source"), choices=lambda: Source.choices),
             Filter("owner", _("Owner"), kind="user"),
@@ -87,6 +130,14 @@ ACCOUNT = registry.register(
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "classification_manual",
+            "membership_level",
+            "points_balance",
+            "points_lifetime",
             "industry",
             "source",
             "owner",
@@ -107,13 +158,31 @@ ACCOUNT = registry.register(
             "created_at",
             "updated_at",
         ],
-        bulk_edit_fields=["account_type", "grade", "industry", "source", "owner", "city"],
+        bulk_edit_fields=[
+            "account_type",
+            "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "industry",
+            "source",
+            "owner",
+            "city",
+        ],
+        on_bulk_set=mark_bulk_set_by_hand,
         export_fields=[
             "number",
             "name",
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "membership_level",
+            "points_balance",
             "industry",
             "source",
             "phone",
@@ -136,6 +205,12 @@ ACCOUNT = registry.register(
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "membership_level",
+            "points_balance",
             "industry",
             "source",
             "phone",
@@ -158,6 +233,7 @@ ACCOUNT = registry.register(
                 "customers/partials/account_contacts.html",
                 account_contacts,
             ),
+            Tab("points", _("Points"), "customers/partials/account_points.html", account_points),
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",
     )

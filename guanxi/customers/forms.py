@@ -2,9 +2,11 @@
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanxi.core.forms import EntityForm
 from guanxi.core.phones import normalize_phone
+from guanxi.customers.choices import ClassificationField
 from guanxi.customers.models import Account, Contact
 
 
@@ -18,7 +20,23 @@ def clean_phone_value(value: str) -> str:
 
 
 class AccountForm(EntityForm):
+    """Edit an account; a classification a user changes by hand is kept out of the rules."""
+
     entity_name = "account"
+    classification_manual = forms.MultipleChoiceField(
+        label=gettext_lazy("Set by hand"),
+        choices=ClassificationField.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=gettext_lazy(
+            "Classification rules leave these fields alone. Changing a field sets it by hand; "
+            "untick it to let the rules keep it again."
+        ),
+    )
+    # Present only on the screen's form: without it (the API) the hand-set fields stay.
+    classification_shown = forms.BooleanField(
+        widget=forms.HiddenInput, required=False, initial=True
+    )
 
     class Meta:
         model = Account
@@ -27,6 +45,10 @@ class AccountForm(EntityForm):
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
             "industry",
             "source",
             "owner",
@@ -45,11 +67,28 @@ class AccountForm(EntityForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault(
+            "classification_manual", list(self.instance.classification_manual or [])
+        )
+        order = [name for name in self.fields if name != "classification_manual"]
+        order.insert(order.index("lifecycle_stage") + 1, "classification_manual")
+        self.order_fields(order)
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError(_("Enter the customer's name."), code="required")
         return name
+
+    def _post_clean(self):
+        manual = set(self.instance.classification_manual or [])
+        super()._post_clean()
+        if self.cleaned_data.get("classification_shown"):
+            manual = set(self.cleaned_data.get("classification_manual") or [])
+        manual |= {name for name in ClassificationField.values if name in self.changed_data}
+        self.instance.classification_manual = sorted(manual)
 
     def clean_phone(self):
         return clean_phone_value(self.cleaned_data.get("phone", ""))

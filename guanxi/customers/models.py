@@ -13,8 +13,15 @@ from guanxi.customers.choices import (
     Gender,
     Grade,
     Industry,
+    LifecycleStage,
+    Loyalty,
+    Relationship,
     Source,
+    ValueClass,
 )
+
+# Columns only the points ledger writes (guanxi.customers.points).
+LEDGER_FIELDS = frozenset({"points_balance", "points_lifetime", "membership_level"})
 
 
 class Account(OwnedModel):
@@ -32,6 +39,16 @@ class Account(OwnedModel):
         default=AccountKind.COMPANY,
     )
     grade = models.CharField(_("customer grade"), max_length=20, choices=Grade.choices, blank=True)
+    relationship = models.CharField(
+        _("relationship"), max_length=20, choices=Relationship.choices, blank=True
+    )
+    loyalty = models.CharField(_("loyalty"), max_length=20, choices=Loyalty.choices, blank=True)
+    value_class = models.CharField(
+        _("value class"), max_length=20, choices=ValueClass.choices, blank=True
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, blank=True
+    )
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
     source = models.CharField(_("source"), max_length=30, choices=Source.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -47,6 +64,23 @@ class Account(OwnedModel):
     currency = CurrencyField()
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # Classification fields a user set by hand; classification rules leave them alone.
+    classification_manual = models.JSONField(
+        _("set by hand"), default=list, blank=True, editable=False
+    )
+    classification_manual.audit = False  # the values it guards show their own changes
+    # Kept in step with the points ledger by guanxi.customers.points, never edited directly.
+    points_balance = models.IntegerField(_("points balance"), default=0, editable=False)
+    points_lifetime = models.IntegerField(_("lifetime points"), default=0, editable=False)
+    membership_level = models.ForeignKey(
+        "customers.MembershipLevel",
+        verbose_name=_("membership level"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="accounts",
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -67,6 +101,11 @@ class Account(OwnedModel):
             models.Index(fields=["email"], name="account_email_idx"),
             models.Index(fields=["-updated_at"], name="account_updated_idx"),
             models.Index(fields=["annual_revenue"], name="account_revenue_idx"),
+            models.Index(fields=["relationship"], name="account_relationship_idx"),
+            models.Index(fields=["loyalty"], name="account_loyalty_idx"),
+            models.Index(fields=["value_class"], name="account_value_class_idx"),
+            models.Index(fields=["lifecycle_stage"], name="account_lifecycle_idx"),
+            models.Index(fields=["points_balance"], name="account_points_idx"),
         ]
 
     def __str__(self) -> str:
@@ -75,6 +114,14 @@ class Account(OwnedModel):
     def save(self, *args, **kwargs):
         # A derived lookup column, kept in step with the number as entered.
         self.phone_e164 = normalize_phone(self.phone)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The ledger keeps the points columns under a row lock; a form or bulk edit
+            # holding an older copy of the row must not write them back.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in LEDGER_FIELDS
+            ]
         super().save(*args, **kwargs)
 
 
@@ -127,3 +174,12 @@ class Contact(OwnedModel):
         self.mobile_e164 = normalize_phone(self.mobile)
         self.phone_e164 = normalize_phone(self.phone)
         super().save(*args, **kwargs)
+
+
+# The loyalty programme's models live in their own module; Django finds them through here.
+from guanxi.customers.loyalty_models import (  # noqa: E402, F401
+    ClassificationRule,
+    EarningRule,
+    MembershipLevel,
+    PointsEntry,
+)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("language/", pages.set_language, name="set_language"),
     path("profile/", pages.profile, name="profile"),
     path("settings/", include(settings_views.urlpatterns)),
+    path("", include("guanxi.customers.urls")),
     *[
         path(f"{entity.plural}/", include(entity_patterns(entity)))
         for entity in registry.entities()

@@ -138,7 +138,7 @@ def _filter_widgets(entity: Entity, request) -> list[dict]:
     users = None
     for spec in entity.filters:
         widget = {"spec": spec, "value": request.GET.get(spec.key, "")}
-        if spec.kind == "choice" and spec.choices:
+        if spec.kind in ("choice", "related") and spec.choices:
             widget["choices"] = list(spec.choices())
         elif spec.kind == "user":
             if users is None:

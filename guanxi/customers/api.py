@@ -182,7 +182,8 @@ class ClassificationOut(Schema):
 
 
 def _overlay(instance, fields: list[str], payload: Schema) -> dict:
-    data = model_to_dict(instance, fields=fields) if instance.pk else {}
+    """Return the record's values (a new one's defaults) with the sent fields laid over them."""
+    data = {k: v for k, v in model_to_dict(instance, fields=fields).items() if v is not None}
     data.update({k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None})
     return data
 
@@ -212,7 +213,8 @@ def level_list(request, limit: int = 50, offset: int = 0):
 @router.post("membership-levels", response={201: MembershipLevelOut}, operation_id="levels_create")
 def level_create(request, payload: MembershipLevelIn):
     actor = require_admin(request)
-    form = MembershipLevelForm(_overlay(MembershipLevel(), [], payload))
+    fields = list(MembershipLevelForm.Meta.fields)
+    form = MembershipLevelForm(_overlay(MembershipLevel(), fields, payload))
     if not form.is_valid():
         raise invalid(form)
     return Status(201, level_out(services.level_save(actor=actor, form=form)))
@@ -256,8 +258,7 @@ def earning_rule_list(request, limit: int = 50, offset: int = 0):
 @router.post("earning-rules", response={201: EarningRuleOut}, operation_id="earning_rules_create")
 def earning_rule_create(request, payload: EarningRuleIn):
     actor = require_admin(request)
-    data = {"active": True, **_overlay(EarningRule(), [], payload)}
-    form = EarningRuleForm(data)
+    form = EarningRuleForm(_overlay(EarningRule(), list(EarningRuleForm.Meta.fields), payload))
     if not form.is_valid():
         raise invalid(form)
     return Status(201, earning_rule_out(services.earning_rule_save(actor=actor, form=form)))
@@ -326,8 +327,7 @@ def _classification_rule_save(actor, rule: ClassificationRule, payload: Classifi
     if errors:
         raise ApiError(400, _("The data is not valid."), {"conditions": errors})
     fields = list(ClassificationRuleForm.Meta.fields)
-    data = {"active": True, "priority": 100} if not rule.pk else {}
-    data.update(_overlay(rule, fields, payload))
+    data = _overlay(rule, fields, payload)
     data.pop("conditions", None)
     form = ClassificationRuleForm(data, instance=rule if rule.pk else None, conditions=cleaned)
     if not form.is_valid():

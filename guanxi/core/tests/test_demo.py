@@ -68,3 +68,29 @@ def test_demo_users_see_their_scope_and_search_works(settings, tmp_path):
         assert account.owner_id == rep.pk or account.pk in shared_with_rep
     assert visible.filter(owner=rep).count() == Account.objects.filter(owner=rep).count() > 0
     assert visible.count() < Account.objects.count()
+
+
+def test_demo_has_a_loyalty_programme_and_classified_customers(settings, tmp_path):
+    from guanxi.customers import points
+    from guanxi.customers.models import ClassificationRule, MembershipLevel, PointsEntry
+
+    settings.DATA_DIR = tmp_path
+    call_command("demo", stdout=__import__("io").StringIO())
+
+    assert list(MembershipLevel.objects.values_list("name", flat=True)) == [
+        "普通会员",
+        "银卡会员",
+        "金卡会员",
+        "钻石会员",
+    ]
+    assert ClassificationRule.objects.count() == 3
+    members = Account.objects.filter(points_entries__isnull=False).distinct()
+    assert members.count() >= 15
+    assert {"earn", "redeem", "expire"} <= set(PointsEntry.objects.values_list("kind", flat=True))
+    for account in members:
+        assert points.ledger_total(account) == account.points_balance
+    assert Account.objects.exclude(relationship="").count() >= 150
+    assert AuditEntry.objects.exclude(rule="").exists()
+
+    call_command("demo", "--reset", stdout=__import__("io").StringIO())
+    assert Account.objects.count() == 200

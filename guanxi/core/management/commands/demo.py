@@ -42,8 +42,9 @@ from guanxi.core.models import (
 )
 from guanxi.core.phones import normalize_phone
 from guanxi.core.services import sequence_next
+from guanxi.customers import demo as loyalty_demo
 from guanxi.customers.choices import AccountKind, AccountType, Gender, Grade, Industry, Source
-from guanxi.customers.models import Account, Contact
+from guanxi.customers.models import Account, Contact, PointsEntry
 
 DEMO_PASSWORD = "guanxi-demo"
 DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
@@ -598,6 +599,7 @@ class DemoData:
         self.contacts: list[Contact] = []
         self.audit_entries: list[AuditEntry] = []
         self.shares = 0
+        self.loyalty: dict = {}
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -980,6 +982,8 @@ def delete_demo() -> None:
             SearchToken.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             Share.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             AuditEntry.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            if model is Account:
+                PointsEntry.objects.filter(account_id__in=chunk).delete()
             model.objects.filter(pk__in=chunk).delete()
     Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
     Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
@@ -1047,6 +1051,7 @@ class Command(BaseCommand):
         data.make_contacts()
         data.finish()
         data.shares = data.share()
+        data.loyalty = loyalty_demo.create(rng, data.accounts)
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1073,7 +1078,8 @@ class Command(BaseCommand):
             f"Created {COMPANY_NAME} / Huaxin Technology: {len(DEPARTMENTS)} departments, "
             f"{len(TEAMS)} teams, {len(ROLES)} roles, {len(DEMO_USERS)} users, "
             f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
-            f"{data.shares} shares."
+            f"{data.shares} shares, {data.loyalty['points_entries']} points entries, "
+            f"{data.loyalty['classified']} customers classified by rules."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

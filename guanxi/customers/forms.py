@@ -19,6 +19,13 @@ def clean_phone_value(value: str) -> str:
     return value
 
 
+class InlineCheckboxes(forms.CheckboxSelectMultiple):
+    """Tick boxes side by side, in Tabler's markup."""
+
+    template_name = "customers/widgets/inline_checkboxes.html"
+    option_template_name = "customers/widgets/inline_checkbox_option.html"
+
+
 class AccountForm(EntityForm):
     """Edit an account; a classification a user changes by hand is kept out of the rules."""
 
@@ -26,7 +33,7 @@ class AccountForm(EntityForm):
     classification_manual = forms.MultipleChoiceField(
         label=gettext_lazy("Set by hand"),
         choices=ClassificationField.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=InlineCheckboxes,
         required=False,
         help_text=gettext_lazy(
             "Classification rules leave these fields alone. Changing a field sets it by hand; "

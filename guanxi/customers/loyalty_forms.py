@@ -48,7 +48,9 @@ class PointsForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind"),
         choices=[
-            (k.value, k.label) for k in (PointsKind.EARN, PointsKind.REDEEM, PointsKind.ADJUST)
+            (PointsKind.EARN.value, gettext_lazy("Earn")),
+            (PointsKind.REDEEM.value, gettext_lazy("Redeem")),
+            (PointsKind.ADJUST.value, gettext_lazy("Adjust")),
         ],
     )
     points = forms.IntegerField(

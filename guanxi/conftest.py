@@ -31,3 +31,11 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start every test with an empty cache: cached rules must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -50,6 +51,7 @@ from guanxi.customers.choices import (
 from guanxi.customers.models import Account, ClassificationRule, MembershipLevel
 
 BATCH_SIZE = 1000
+RULES_CACHE_KEY = "guanxi:classification-rules"
 NUMBER, CHOICE, TEXT = "number", "choice", "text"
 FIELD_CHOICES = {
     ClassificationField.GRADE: Grade,
@@ -246,12 +248,38 @@ def rule_matches(rule: ClassificationRule, values: dict[str, Any]) -> bool:
 # --- Applying rules -------------------------------------------------------------------------
 
 
-def active_rules() -> dict[str, list[ClassificationRule]]:
-    """Return the active rules by field, in the order they are tried."""
+def active_rules(*, cached: bool = False) -> dict[str, list[ClassificationRule]]:
+    """Return the active rules by field, in the order they are tried.
+
+    `cached` serves the per-save re-classification from the cache (refreshed when a rule
+    changes, and at most five minutes old in other processes); full runs read afresh.
+    """
+    if cached:
+        rules = cache.get(RULES_CACHE_KEY)
+        if rules is not None:
+            return rules
     by_field: dict[str, list[ClassificationRule]] = defaultdict(list)
     for rule in ClassificationRule.objects.filter(active=True).order_by("field", "priority", "id"):
         by_field[rule.field].append(rule)
-    return dict(by_field)
+    rules = dict(by_field)
+    cache.set(RULES_CACHE_KEY, rules, 300)
+    return rules
+
+
+def rules_changed() -> None:
+    """Forget the cached rules after a rule was saved or deleted."""
+    cache.delete(RULES_CACHE_KEY)
+
+
+def rules_use(keys: Iterable[str]) -> bool:
+    """Tell whether an active rule tests one of these metrics (cached)."""
+    wanted = set(keys)
+    return any(
+        condition.get("metric") in wanted
+        for group in active_rules(cached=True).values()
+        for rule in group
+        for condition in rule.conditions
+    )
 
 
 def _needed_metrics(rules: dict[str, list[ClassificationRule]]) -> list[Metric]:
@@ -331,9 +359,11 @@ def classify_batch(rows: list[dict], rules, needed: list[Metric], batch: str) ->
     return len(history)
 
 
-def classify_accounts(*, ids: Iterable[int] | None = None, progress=None) -> int:
+def classify_accounts(
+    *, ids: Iterable[int] | None = None, progress=None, cached_rules: bool = False
+) -> int:
     """Apply the active classification rules to the given accounts (or all); return changed."""
-    rules = active_rules()
+    rules = active_rules(cached=cached_rules)
     if not rules:
         return 0
     needed = _needed_metrics(rules)
@@ -353,6 +383,8 @@ def classify_accounts(*, ids: Iterable[int] | None = None, progress=None) -> int
         last = rows[-1]["id"]
         if progress:
             progress(len(rows))
+        if len(rows) < BATCH_SIZE:
+            return changed
 
 
 def mark_manual(account: Account, fields: Iterable[str]) -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.jobs import job_start
 from guanxi.core.models import Job, User
-from guanxi.customers import points
+from guanxi.customers import classification, points
 from guanxi.customers.models import ClassificationRule, EarningRule, MembershipLevel
 
 
@@ -48,13 +48,16 @@ def earning_rule_delete(*, actor: User, rule: EarningRule) -> None:
 @transaction.atomic
 def classification_rule_save(*, actor: User, form) -> ClassificationRule:
     """Save a valid classification rule form; accounts follow it at the next run."""
-    return form.save()
+    rule = form.save()
+    transaction.on_commit(classification.rules_changed)
+    return rule
 
 
 @transaction.atomic
 def classification_rule_delete(*, actor: User, rule: ClassificationRule) -> None:
     """Delete a classification rule; the values it set stay until another rule changes them."""
     rule.delete()
+    transaction.on_commit(classification.rules_changed)
 
 
 @transaction.atomic

@@ -304,3 +304,39 @@ def test_saving_an_account_applies_the_rules(vip_rules, django_capture_on_commit
         account = services.record_create(actor=user, entity=entity, form=form)
     account.refresh_from_db()
     assert account.grade == "vip"
+
+
+def test_a_points_change_reclassifies_when_a_rule_reads_points(django_capture_on_commit_callbacks):
+    make_rule(
+        "积分忠诚",
+        "loyalty",
+        "loyal",
+        [{"metric": "points_balance", "operator": "gte", "value": "100"}],
+    )
+    account = AccountFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        points.points_earn(actor=None, account=account, points=99, reason="r")
+    account.refresh_from_db()
+    assert account.loyalty == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        points.points_earn(actor=None, account=account, points=1, reason="r")
+    account.refresh_from_db()
+    assert account.loyalty == "loyal"
+    assert AuditEntry.objects.get(rule="积分忠诚").changes == {"loyalty": ["", "loyal"]}
+
+
+def test_saved_rules_reach_the_cached_copy(admin_client, django_capture_on_commit_callbacks):
+    assert classification.active_rules(cached=True) == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/settings/classification-rules/new/",
+            {
+                "name": "全部普通",
+                "field": "grade",
+                "value": "ordinary",
+                "priority": "1",
+                "active": "on",
+            },
+        )
+    assert [r.name for r in classification.active_rules(cached=True)["grade"]] == ["全部普通"]

@@ -117,10 +117,13 @@ class Account(OwnedModel):
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The ledger keeps the points columns under a row lock; a form or bulk edit
             # holding an older copy of the row must not write them back.
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in LEDGER_FIELDS
+                if not field.primary_key
+                and field.name not in LEDGER_FIELDS
+                and field.attname not in deferred
             ]
         super().save(*args, **kwargs)
 

@@ -341,3 +341,16 @@ def test_concurrent_writes_keep_the_ledger_summing_to_the_balance():
     assert errors == []
     assert PointsEntry.objects.filter(account=account).count() >= 16
     assert_ledger_consistent(account)
+
+
+def test_an_edit_holding_an_old_copy_does_not_write_the_balance_back(clerk):
+    account = AccountFactory()
+    stale = Account.objects.get(pk=account.pk)
+    points.points_earn(actor=clerk, account=account, points=80, reason="r")
+
+    stale.city = "苏州"
+    stale.save()
+    Account.objects.only("name").get(pk=account.pk).save()
+
+    account.refresh_from_db()
+    assert (account.city, account.points_balance, account.points_lifetime) == ("苏州", 80, 80)

@@ -10,9 +10,10 @@ by registering a provider, e.g. sales/commerce for "revenue in the last 12 month
 A metric without a provider is 0 (numbers) or empty. Rules of one field are tried by
 priority; the first whose conditions all hold sets the value, unless a user set that
 field by hand on the account (`Account.classification_manual`). Accounts are classified
-in primary-key batches: each batch reads its rows and metrics in a few queries, updates
-only the rows whose value changes (one UPDATE per field and value), and writes their
-change-history rows in bulk, each naming the rule that made the change.
+in primary-key batches: each batch reads its rows and metrics in a few queries, reads the
+rows that change again under a row lock (so a value set by hand meanwhile is kept),
+updates only them (one UPDATE per field and value), and writes their change-history rows
+in bulk, each naming the rule that made the change.
 """
 
 from __future__ import annotations
@@ -319,8 +320,8 @@ def _decide(row: dict, values: dict[str, Any], rules) -> dict[str, tuple[Any, An
     return decided
 
 
-def classify_batch(rows: list[dict], rules, needed: list[Metric], batch: str) -> int:
-    """Apply the rules to one batch of account rows; return how many accounts changed."""
+def _changes(rows: list[dict], rules, needed: list[Metric], batch: str):
+    """Return the UPDATEs ({(field, value): ids}) and history rows the rules call for."""
     values = _batch_values(rows, needed)
     updates: dict[tuple[str, str], list[int]] = defaultdict(list)
     history = []
@@ -342,10 +343,28 @@ def classify_batch(rows: list[dict], rules, needed: list[Metric], batch: str) ->
                 rule=", ".join(names)[:200],
             )
         )
+    return updates, history
+
+
+def classify_batch(rows: list[dict], rules, needed: list[Metric], batch: str) -> int:
+    """Apply the rules to one batch of account rows; return how many accounts changed.
+
+    The rows that would change are read again under a row lock and decided afresh, so a
+    value a user set by hand meanwhile is never overwritten by an older reading.
+    """
+    _updates, history = _changes(rows, rules, needed, batch)
     if not history:
         return 0
+    columns = list(rows[0])
     now = timezone.now()
     with transaction.atomic():
+        locked = list(
+            Account.objects.select_for_update()
+            .filter(pk__in=[entry.object_id for entry in history])
+            .order_by("pk")
+            .values(*columns)
+        )
+        updates, history = _changes(locked, rules, needed, batch)
         for (field, value), ids in updates.items():
             # The version moves on so an edit form opened before this change is refused.
             Account.objects.filter(pk__in=ids).update(

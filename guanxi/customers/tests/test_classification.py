@@ -212,7 +212,8 @@ def test_points_and_level_metrics_and_a_registered_provider(admin_user):
     finally:
         metric.provider = None
 
-    assert calls == [sorted([rich.pk, poor.pk])]  # one call for the whole batch
+    # One call for the whole batch, one for the rows that change, read again under lock.
+    assert calls == [sorted([rich.pk, poor.pk]), [rich.pk]]
     rich.refresh_from_db()
     poor.refresh_from_db()
     assert (rich.loyalty, rich.value_class) == ("loyal", "lighthouse")
@@ -340,3 +341,18 @@ def test_saved_rules_reach_the_cached_copy(admin_client, django_capture_on_commi
             },
         )
     assert [r.name for r in classification.active_rules(cached=True)["grade"]] == ["全部普通"]
+
+
+def test_a_value_set_by_hand_after_the_batch_was_read_is_kept(vip_rules):
+    account = AccountFactory(annual_revenue=Decimal("5000000"))
+    rules = classification.active_rules()
+    needed = classification._needed_metrics(rules)
+    columns = ["id", "name", "classification_manual", "grade", "annual_revenue", "city"]
+    stale_rows = list(Account.objects.filter(pk=account.pk).values(*columns))
+    Account.objects.filter(pk=account.pk).update(grade="important", classification_manual=["grade"])
+
+    assert classification.classify_batch(stale_rows, rules, needed, "batch") == 0
+
+    account.refresh_from_db()
+    assert account.grade == "important"
+    assert AuditEntry.objects.filter(object_id=account.pk).count() == 0

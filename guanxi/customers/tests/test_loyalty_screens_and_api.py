@@ -372,3 +372,14 @@ def test_api_accounts_carry_and_filter_classification_fields(rep):
     assert created.status_code == 400
     assert list(created.json()["errors"]) == ["value_class"]
     assert Account.objects.count() == 2
+
+
+def test_a_customer_with_a_points_ledger_is_not_deleted(admin_user):
+    account = AccountFactory()
+    points.points_earn(actor=None, account=account, points=10, reason="r")
+
+    response = Api(admin_user).send("delete", f"/accounts/{account.pk}")
+
+    assert response.status_code == 409
+    assert "1 points ledger" in response.json()["detail"]
+    assert Account.objects.filter(pk=account.pk).exists()

@@ -73,10 +73,10 @@ def account_points(request, pk: int):
     entity = registry.get("account")
     if request.method != "POST":
         account = record_or_404(entity, request.user, pk)
-        try:
-            before = int(request.GET.get("before", ""))
-        except ValueError:
-            raise Http404 from None
+        raw = request.GET.get("before", "")
+        if raw and not raw.isdigit():
+            raise Http404
+        before = int(raw) if raw else None
         entries, more = ledger_page(account, before)
         return render(
             request,

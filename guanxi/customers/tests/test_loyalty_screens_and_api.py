@@ -139,6 +139,8 @@ def test_the_ledger_pages_by_entry(rep, client_for):
     more = client.get(f"/accounts/{account.pk}/points/?before={oldest_shown}").content.decode()
     assert more.count("<tr>") == 5
     assert "第1笔" in more and "points-more" not in more
+    assert client.get(f"/accounts/{account.pk}/points/").content.decode().count("<tr>") == 25
+    assert client.get(f"/accounts/{account.pk}/points/?before=x").status_code == 404
 
 
 # --- Account list ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ priority; the first whose conditions all hold sets the value, unless a user set 
 field by hand on the account (`Account.classification_manual`). Accounts are classified
 in primary-key batches: each batch reads its rows and metrics in a few queries, reads the
 rows that change again under a row lock (so a value set by hand meanwhile is kept),
-updates only them (one UPDATE per field and value), and writes their change-history rows
+updates only them (one UPDATE per set of new values), and writes their change-history rows
 in bulk, each naming the rule that made the change.
 """
 
@@ -321,16 +321,20 @@ def _decide(row: dict, values: dict[str, Any], rules) -> dict[str, tuple[Any, An
 
 
 def _changes(rows: list[dict], rules, needed: list[Metric], batch: str):
-    """Return the UPDATEs ({(field, value): ids}) and history rows the rules call for."""
+    """Return the UPDATEs ({((field, value), …): ids}) and history rows the rules call for.
+
+    Accounts with the same set of new values share one UPDATE, and each account is
+    written once however many of its fields change.
+    """
     values = _batch_values(rows, needed)
-    updates: dict[tuple[str, str], list[int]] = defaultdict(list)
+    updates: dict[tuple[tuple[str, str], ...], list[int]] = defaultdict(list)
     history = []
     for row in rows:
         decided = _decide(row, values[row["id"]], rules)
         if not decided:
             continue
-        for field, (_before, after, _name) in decided.items():
-            updates[(field, after)].append(row["id"])
+        new_values = tuple(sorted((field, after) for field, (_b, after, _n) in decided.items()))
+        updates[new_values].append(row["id"])
         names = sorted({name for _b, _a, name in decided.values()})
         history.append(
             AuditEntry(
@@ -365,10 +369,10 @@ def classify_batch(rows: list[dict], rules, needed: list[Metric], batch: str) ->
             .values(*columns)
         )
         updates, history = _changes(locked, rules, needed, batch)
-        for (field, value), ids in updates.items():
+        for new_values, ids in updates.items():
             # The version moves on so an edit form opened before this change is refused.
             Account.objects.filter(pk__in=ids).update(
-                **{field: value}, version=F("version") + 1, updated_at=now
+                **dict(new_values), version=F("version") + 1, updated_at=now
             )
         AuditEntry.objects.bulk_create(history, batch_size=500)
         for entry in history:

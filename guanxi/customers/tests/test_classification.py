@@ -181,6 +181,14 @@ def test_inactive_rules_and_other_fields(vip_rules):
         "new",
         "",
     )
+    assert (account.grade, account.version) == ("ordinary", 2)  # three fields, one write
+    entry = AuditEntry.objects.get(object_id=account.pk)
+    assert entry.changes == {
+        "grade": ["", "ordinary"],
+        "loyalty": ["", "new"],
+        "relationship": ["", "channel"],
+    }
+    assert entry.rule == "其余客户, 新客户, 渠道"
 
 
 def test_points_and_level_metrics_and_a_registered_provider(admin_user):

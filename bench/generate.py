@@ -101,6 +101,13 @@ ACCOUNT_COLUMNS = (
     "created_by_id",
     "owner_id",
     "updated_by_id",
+    "relationship",
+    "loyalty",
+    "value_class",
+    "lifecycle_stage",
+    "classification_manual",
+    "points_balance",
+    "points_lifetime",
 )
 CONTACT_COLUMNS = (
     "id",
@@ -137,6 +144,19 @@ CHINESE_FORMS = ("有限公司", "股份有限公司", "有限责任公司", "�
 ENGLISH_FORMS = ("Co., Ltd.", "Ltd.", "Limited", "Inc.")
 ACCOUNT_TYPES = ("customer",) * 45 + ("prospect",) * 30 + ("partner",) * 8 + ("reseller",) * 7
 ACCOUNT_TYPES += ("competitor",) * 5 + ("other",) * 5
+RELATIONSHIPS = ("business", "business", "channel", "consumer")
+LOYALTIES = ("loyal", "returning", "new", "potential", "")
+VALUE_CLASSES = ("lighthouse", "follower", "rational", "bargain", "")
+LIFECYCLE_STAGES = (
+    "suspect",
+    "prospect",
+    "first_purchase",
+    "repeat",
+    "loyal",
+    "dormant",
+    "lost",
+    "",
+)
 GRADES = ("vip",) * 10 + ("important",) * 25 + ("ordinary",) * 50 + ("",) * 15
 SOURCES = (
     "referral",
@@ -351,6 +371,13 @@ class RowMaker:
                 owner,
                 owner,
                 owner,
+                RELATIONSHIPS[int(rand() * 4)],
+                LOYALTIES[int(rand() * 5)],
+                VALUE_CLASSES[int(rand() * 5)],
+                LIFECYCLE_STAGES[int(rand() * 8)],
+                "[]",
+                "0",
+                "0",
             )
         )
         record_keys = search.company_name_keys(name)

@@ -40,3 +40,11 @@ def english_by_default():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start every test with an empty cache: cached rules must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()

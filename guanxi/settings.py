@@ -160,6 +160,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Loyalty points: may a redemption take a balance below zero (else only levels that allow it).
+POINTS_ALLOW_NEGATIVE = env_bool("GUANXI_POINTS_ALLOW_NEGATIVE", False)
+
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
 if REDIS_URL:
     HUEY = {

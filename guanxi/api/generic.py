@@ -62,6 +62,7 @@ class TimelineItemOut(Schema):
     actor: int | None
     actor_name: str
     url: str
+    rule: str = ""
     changes: list[Change]
 
 
@@ -326,6 +327,7 @@ def build_router(entity: Entity) -> Router:
                     "actor": item.actor_id,
                     "actor_name": item.actor_name,
                     "url": item.url,
+                    "rule": item.rule,
                     "changes": item.changes,
                 }
                 for item in items

@@ -15,6 +15,7 @@ from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
 from guanxi.core import registry
 from guanxi.customers import api as customers_api
+from guanxi.customers import loyalty_api
 from guanxi.dataio.api import exports_router, imports_router
 
 api = NinjaAPI(
@@ -86,3 +87,4 @@ api.add_router("/exports", exports_router)
 api.add_router("/duplicates", duplicates.router)
 api.add_router("/", labels.router)
 api.add_router("/", privacy.router)
+api.add_router("/", loyalty_api.router)

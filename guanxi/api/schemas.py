@@ -24,6 +24,8 @@ class ListParams(Schema):
 
 
 def python_type(model_field: models.Field) -> Any:
+    if isinstance(model_field, models.JSONField):
+        return Any
     if isinstance(model_field, models.ForeignKey):
         return int
     if isinstance(model_field, models.BooleanField):

@@ -69,6 +69,7 @@ def record(
     action: str,
     changes: dict[str, list[Any]],
     batch: str = "",
+    rule: str = "",
 ) -> AuditEntry | None:
     """Write one change-history row; an update that changed nothing writes none."""
     if action == AuditAction.UPDATE and not changes:
@@ -81,6 +82,7 @@ def record(
         actor=actor if actor is not None and actor.is_authenticated else None,
         changes=changes,
         batch=batch,
+        rule=rule[:200],
     )
 
 

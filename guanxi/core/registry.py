@@ -124,6 +124,8 @@ class Entity:
     # Change-history keys that are not fields: {key: (label, choices or None)}, e.g. the
     # consent of a channel.
     extra_history_fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # Called with a record and the names of the fields a bulk edit just set on it.
+    on_bulk_set: Callable[[Any, Iterable[str]], None] | None = None
 
     @property
     def verbose_name(self) -> str:

@@ -219,6 +219,8 @@ def records_bulk_update(
                 before = audit.snapshot(instance)
                 for name, value in values.items():
                     setattr(instance, name, value)
+                if entity.on_bulk_set is not None:
+                    entity.on_bulk_set(instance, values.keys())
                 if custom_values:
                     instance.custom = {**instance.custom, **custom_values}
                     instance.custom = {k: v for k, v in instance.custom.items() if v is not None}

@@ -36,6 +36,7 @@ class TimelineItem:
     url: str = ""
     changes: list[dict[str, Any]] = field(default_factory=list)
     action: str = ""
+    rule: str = ""  # the classification rule that made a change, if one did
 
 
 # items(record, user, before, limit) -> the newest `limit` items older than `before`
@@ -139,6 +140,7 @@ def change_items(
                 actor_name=str(entry.actor) if entry.actor else "",
                 changes=changes,
                 action=entry.action,
+                rule=entry.rule,
             )
         )
     return items

@@ -105,3 +105,83 @@ class ConsentSource(models.TextChoices):
     CUSTOMER_REQUEST = "customer_request", _("Customer request")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
     OTHER = "other", _("Other")
+
+
+class Relationship(models.TextChoices):
+    """How an account relates to us (CUS-2)."""
+
+    CONSUMER = "consumer", _("Consumer")
+    BUSINESS = "business", _("B2B")
+    CHANNEL = "channel", _("Channel")
+    INTERNAL = "internal", _("Internal")
+
+
+class Loyalty(models.TextChoices):
+    LOYAL = "loyal", _("Loyal")
+    RETURNING = "returning", _("Returning")
+    NEW = "new", pgettext_lazy("customer loyalty", "New")
+    POTENTIAL = "potential", _("Potential")
+
+
+class ValueClass(models.TextChoices):
+    """Customer value class: how the account buys (灯塔型, 跟随型, 理性型, 逐利型)."""
+
+    LIGHTHOUSE = "lighthouse", _("Lighthouse")
+    FOLLOWER = "follower", _("Follower")
+    RATIONAL = "rational", _("Rational")
+    BARGAIN = "bargain", _("Bargain-seeking")
+
+
+class LifecycleStage(models.TextChoices):
+    """Customer lifecycle stage (客户生命周期), from first contact to lost."""
+
+    SUSPECT = "suspect", _("Suspect")
+    PROSPECT = "prospect", _("Prospect")
+    FIRST_PURCHASE = "first_purchase", _("First purchase")
+    REPEAT = "repeat", _("Repeat purchase")
+    LOYAL = "loyal", _("Loyal customer")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class ClassificationField(models.TextChoices):
+    """The account fields that classification rules may keep."""
+
+    GRADE = "grade", _("Customer grade")
+    RELATIONSHIP = "relationship", _("Relationship")
+    LOYALTY = "loyalty", _("Loyalty")
+    VALUE_CLASS = "value_class", _("Value class")
+    LIFECYCLE_STAGE = "lifecycle_stage", _("Lifecycle stage")
+
+
+class PointsKind(models.TextChoices):
+    EARN = "earn", _("Earned")
+    REDEEM = "redeem", _("Redeemed")
+    ADJUST = "adjust", _("Adjusted")
+    EXPIRE = "expire", _("Expired")
+
+
+class LevelColour(models.TextChoices):
+    GREY = "secondary", _("Grey")
+    BLUE = "blue", _("Blue")
+    AZURE = "azure", _("Azure")
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Gold")
+    ORANGE = "orange", _("Orange")
+    RED = "red", _("Red")
+    PURPLE = "purple", _("Purple")
+    DARK = "dark", _("Black")
+
+
+class Operator(models.TextChoices):
+    """Comparison of a rule condition: a metric's value against the condition's value."""
+
+    EQ = "eq", _("is")
+    NE = "ne", _("is not")
+    GT = "gt", _("is greater than")
+    GTE = "gte", _("is at least")
+    LT = "lt", _("is less than")
+    LTE = "lte", _("is at most")
+    IN = "in", _("is one of")
+    EMPTY = "empty", _("is empty")
+    NOT_EMPTY = "not_empty", _("is not empty")

@@ -18,11 +18,15 @@ from guanxi.customers.choices import (
     ContactRole,
     Grade,
     Industry,
+    LifecycleStage,
+    Loyalty,
+    Relationship,
     Source,
+    ValueClass,
 )
 from guanxi.customers.duplicates import ACCOUNT_DUPLICATES, CONTACT_DUPLICATES
 from guanxi.customers.forms import AccountForm, ContactForm, GroupForm
-from guanxi.customers.models import Account, AccountContact, Contact, Pool
+from guanxi.customers.models import Account, AccountContact, Contact, MembershipLevel, Pool
 
 
 def account_search_keys(account: Account):
@@ -172,6 +176,22 @@ def contact_accounts(contact, user):
     }
 
 
+def account_points(account, user):
+    from guanxi.customers.loyalty_views import points_tab_context
+
+    return points_tab_context(account, user)
+
+
+def mark_bulk_set_by_hand(account: Account, fields) -> None:
+    from guanxi.customers.classification import mark_manual
+
+    mark_manual(account, fields)
+
+
+def membership_level_choices():
+    return [(str(level.pk), level.display_name) for level in MembershipLevel.objects.all()]
+
+
 ACCOUNT = registry.register(
     Entity(
         name="account",
@@ -181,13 +201,19 @@ ACCOUNT = registry.register(
         icon="building-store",
         menu_order=10,
         number_sequence="C",
-        select_related=("owner", "pool"),
+        select_related=("owner", "pool", "membership_level"),
         ordering="-updated_at",
         columns=[
             Column("number", default=False),
             Column("name", link=True),
             Column("account_type"),
             Column("grade"),
+            Column("relationship", default=False),
+            Column("loyalty", default=False),
+            Column("value_class", default=False),
+            Column("lifecycle_stage", default=False),
+            Column("membership_level", order_by="membership_level__threshold", default=False),
+            Column("points_balance", default=False),
             Column("industry"),
             Column(
                 "phone", render=lambda account: format_phone(account.phone_e164) or account.phone
@@ -211,6 +237,17 @@ ACCOUNT = registry.register(
         filters=[
             Filter("account_type", _("Type"), choices=lambda: AccountType.choices),
             Filter("grade", _("Customer grade"), choices=lambda: Grade.choices),
+            Filter("relationship", _("Relationship"), choices=lambda: Relationship.choices),
+            Filter("loyalty", _("Loyalty"), choices=lambda: Loyalty.choices),
+            Filter("value_class", _("Value class"), choices=lambda: ValueClass.choices),
+            Filter("lifecycle_stage", _("Lifecycle stage"), choices=lambda: LifecycleStage.choices),
+            Filter(
+                "membership_level",
+                _("Membership level"),
+                kind="related",
+                lookup="membership_level_id",
+                choices=membership_level_choices,
+            ),
             Filter("industry", _("Industry"), choices=lambda: Industry.choices),
             Filter("source", _("Source"), choices=lambda: Source.choices),
             Filter("owner", _("Owner"), kind="user"),
@@ -230,6 +267,14 @@ ACCOUNT = registry.register(
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "classification_manual",
+            "membership_level",
+            "points_balance",
+            "points_lifetime",
             "industry",
             "source",
             "owner",
@@ -254,13 +299,31 @@ ACCOUNT = registry.register(
             "created_at",
             "updated_at",
         ],
-        bulk_edit_fields=["account_type", "grade", "industry", "source", "owner", "city"],
+        bulk_edit_fields=[
+            "account_type",
+            "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "industry",
+            "source",
+            "owner",
+            "city",
+        ],
+        on_bulk_set=mark_bulk_set_by_hand,
         export_fields=[
             "number",
             "name",
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "membership_level",
+            "points_balance",
             "industry",
             "source",
             "phone",
@@ -284,6 +347,12 @@ ACCOUNT = registry.register(
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
+            "membership_level",
+            "points_balance",
             "industry",
             "source",
             "phone",
@@ -316,6 +385,7 @@ ACCOUNT = registry.register(
                 "customers/partials/account_ownership.html",
                 account_ownership,
             ),
+            Tab("points", _("Points"), "customers/partials/account_points.html", account_points),
             PRIVACY_TAB,
         ],
         factory="guanxi.customers.tests.factories.AccountFactory",

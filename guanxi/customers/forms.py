@@ -10,7 +10,13 @@ from guanxi.core.forms import EntityForm
 from guanxi.core.models import Group, GroupMember, User
 from guanxi.core.phones import normalize_phone
 from guanxi.core.widgets import AutocompleteSelect
-from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus, ContactRole
+from guanxi.customers.choices import (
+    ClassificationField,
+    ConsentChannel,
+    ConsentSource,
+    ConsentStatus,
+    ContactRole,
+)
 from guanxi.customers.models import Account, Contact, Pool
 
 
@@ -23,8 +29,31 @@ def clean_phone_value(value: str) -> str:
     return value
 
 
+class InlineCheckboxes(forms.CheckboxSelectMultiple):
+    """Tick boxes side by side, in Tabler's markup."""
+
+    template_name = "customers/widgets/inline_checkboxes.html"
+    option_template_name = "customers/widgets/inline_checkbox_option.html"
+
+
 class AccountForm(EntityForm):
+    """Edit an account; a classification a user changes by hand is kept out of the rules."""
+
     entity_name = "account"
+    classification_manual = forms.MultipleChoiceField(
+        label=gettext_lazy("Set by hand"),
+        choices=ClassificationField.choices,
+        widget=InlineCheckboxes,
+        required=False,
+        help_text=gettext_lazy(
+            "Classification rules leave these fields alone. Changing a field sets it by hand; "
+            "untick it to let the rules keep it again."
+        ),
+    )
+    # Present only on the screen's form: without it (the API) the hand-set fields stay.
+    classification_shown = forms.BooleanField(
+        widget=forms.HiddenInput, required=False, initial=True
+    )
 
     class Meta:
         model = Account
@@ -33,6 +62,10 @@ class AccountForm(EntityForm):
             "account_type",
             "kind",
             "grade",
+            "relationship",
+            "loyalty",
+            "value_class",
+            "lifecycle_stage",
             "industry",
             "source",
             "owner",
@@ -51,11 +84,28 @@ class AccountForm(EntityForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault(
+            "classification_manual", list(self.instance.classification_manual or [])
+        )
+        order = [name for name in self.fields if name != "classification_manual"]
+        order.insert(order.index("lifecycle_stage") + 1, "classification_manual")
+        self.order_fields(order)
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError(_("Enter the customer's name."), code="required")
         return name
+
+    def _post_clean(self):
+        manual = set(self.instance.classification_manual or [])
+        super()._post_clean()
+        if self.cleaned_data.get("classification_shown"):
+            manual = set(self.cleaned_data.get("classification_manual") or [])
+        manual |= {name for name in ClassificationField.values if name in self.changed_data}
+        self.instance.classification_manual = sorted(manual)
 
     def clean_phone(self):
         return clean_phone_value(self.cleaned_data.get("phone", ""))

@@ -19,10 +19,17 @@ from guanxi.customers.choices import (
     Gender,
     Grade,
     Industry,
+    LifecycleStage,
+    Loyalty,
     OwnershipEnd,
     OwnershipStart,
+    Relationship,
     Source,
+    ValueClass,
 )
+
+# Columns only the points ledger writes (guanxi.customers.points).
+LEDGER_FIELDS = frozenset({"points_balance", "points_lifetime", "membership_level"})
 
 
 class Pool(BaseModel):
@@ -99,6 +106,16 @@ class Account(OwnedModel):
         default=AccountKind.COMPANY,
     )
     grade = models.CharField(_("customer grade"), max_length=20, choices=Grade.choices, blank=True)
+    relationship = models.CharField(
+        _("relationship"), max_length=20, choices=Relationship.choices, blank=True
+    )
+    loyalty = models.CharField(_("loyalty"), max_length=20, choices=Loyalty.choices, blank=True)
+    value_class = models.CharField(
+        _("value class"), max_length=20, choices=ValueClass.choices, blank=True
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, blank=True
+    )
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
     source = models.CharField(_("source"), max_length=30, choices=Source.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -127,6 +144,23 @@ class Account(OwnedModel):
     owned_at = models.DateTimeField(_("owned since"), null=True, editable=False)
     last_followed_up_at = models.DateTimeField(_("last follow-up"), null=True, editable=False)
     pool_warned_at = models.DateTimeField(null=True, editable=False)
+    # Classification fields a user set by hand; classification rules leave them alone.
+    classification_manual = models.JSONField(
+        _("set by hand"), default=list, blank=True, editable=False
+    )
+    classification_manual.audit = False  # the values it guards show their own changes
+    # Kept in step with the points ledger by guanxi.customers.points, never edited directly.
+    points_balance = models.IntegerField(_("points balance"), default=0, editable=False)
+    points_lifetime = models.IntegerField(_("lifetime points"), default=0, editable=False)
+    membership_level = models.ForeignKey(
+        "customers.MembershipLevel",
+        verbose_name=_("membership level"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="accounts",
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -159,6 +193,11 @@ class Account(OwnedModel):
                 condition=Q(owner__isnull=False),
                 name="account_pool_rule_idx",
             ),
+            models.Index(fields=["relationship"], name="account_relationship_idx"),
+            models.Index(fields=["loyalty"], name="account_loyalty_idx"),
+            models.Index(fields=["value_class"], name="account_value_class_idx"),
+            models.Index(fields=["lifecycle_stage"], name="account_lifecycle_idx"),
+            models.Index(fields=["points_balance"], name="account_points_idx"),
         ]
 
     def __str__(self) -> str:
@@ -172,6 +211,17 @@ class Account(OwnedModel):
     def save(self, *args, **kwargs):
         # A derived lookup column, kept in step with the number as entered.
         self.phone_e164 = normalize_phone(self.phone)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The ledger keeps the points columns under a row lock; a form or bulk edit
+            # holding an older copy of the row must not write them back.
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in LEDGER_FIELDS
+                and field.attname not in deferred
+            ]
         super().save(*args, **kwargs)
 
 
@@ -400,3 +450,12 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.get_status_display()}"
+
+
+# The loyalty programme's models live in their own module; Django finds them through here.
+from guanxi.customers.loyalty_models import (  # noqa: E402, F401
+    ClassificationRule,
+    EarningRule,
+    MembershipLevel,
+    PointsEntry,
+)

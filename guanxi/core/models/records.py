@@ -76,6 +76,8 @@ class AuditEntry(models.Model):
     at = models.DateTimeField(_("time"), auto_now_add=True)
     changes = models.JSONField(_("changes"), default=dict)
     batch = models.CharField(_("batch"), max_length=32, blank=True)
+    # Name of the automatic rule that made the change, when no user did.
+    rule = models.CharField(_("rule"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("change history entry")

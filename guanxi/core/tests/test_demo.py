@@ -80,12 +80,25 @@ def test_demo_users_see_their_scope_and_search_works(settings, tmp_path):
     assert visible.count() < Account.objects.count()
 
 
-def test_demo_has_duplicates_to_show(settings, tmp_path):
-    from guanxi.core.models import DuplicateCluster
+def test_demo_shows_every_customer_feature(settings, tmp_path):
+    """One demo run (they take seconds) checked for each feature a newcomer should see."""
+    from guanxi.core.models import DuplicateCluster, Group, GroupMember, Role, Tagging
+    from guanxi.core.privacy import masks_personal_data
+    from guanxi.customers import points
+    from guanxi.customers.models import (
+        ClassificationRule,
+        Consent,
+        MembershipLevel,
+        OwnershipPeriod,
+        PointsEntry,
+        Pool,
+    )
+    from guanxi.customers.pool_rules import pools_apply_rules
 
     settings.DATA_DIR = tmp_path
     call_command("demo", stdout=__import__("io").StringIO())
 
+    # Duplicates to look at and merge.
     clusters = DuplicateCluster.objects.filter(entity="account")
     assert clusters.count() >= 5
     assert DuplicateCluster.objects.filter(entity="contact").count() >= 5
@@ -95,13 +108,7 @@ def test_demo_has_duplicates_to_show(settings, tmp_path):
     page = client.get("/accounts/duplicates/").content.decode()
     assert page.count('data-testid="duplicate-group"') == clusters.count()
 
-
-def test_demo_has_a_public_pool_with_history_and_nothing_due_tonight(settings, tmp_path):
-    from guanxi.customers.models import OwnershipPeriod, Pool
-    from guanxi.customers.pool_rules import pools_apply_rules
-
-    settings.DATA_DIR = tmp_path
-    call_command("demo", stdout=__import__("io").StringIO())
+    # A public pool with history, nothing due tonight.
     pool = Pool.objects.get()
     assert (pool.name, pool.days_without_follow_up, pool.is_default) == ("公海", 30, True)
     assert Account.objects.filter(pool=pool, owner__isnull=True).count() == 20
@@ -109,21 +116,8 @@ def test_demo_has_a_public_pool_with_history_and_nothing_due_tonight(settings, t
     assert OwnershipPeriod.objects.filter(start="claimed").count() >= 5
     rep = User.objects.filter(roles__name="销售代表").first()
     assert Account.objects.visible_to(rep).filter(owner__isnull=True).count() == 20
-    run = pools_apply_rules()
-    assert run.returned == 0
-    assert run.warned >= 1
 
-    call_command("demo", "--reset", stdout=__import__("io").StringIO())
-    assert Pool.objects.count() == 1
-
-
-def test_demo_has_tags_groups_consent_and_a_masking_role(settings, tmp_path):
-    from guanxi.core.models import Group, GroupMember, Role, Tagging
-    from guanxi.core.privacy import masks_personal_data
-    from guanxi.customers.models import Consent
-
-    settings.DATA_DIR = tmp_path
-    call_command("demo", stdout=__import__("io").StringIO())
+    # Tags, groups, consents and a masking role.
     assert (
         Tagging.objects.filter(tag__name="VIP").count()
         == Account.objects.filter(grade="vip").count()
@@ -137,5 +131,28 @@ def test_demo_has_tags_groups_consent_and_a_masking_role(settings, tmp_path):
         "客服（编辑本人）",
     }
     assert masks_personal_data(User.objects.get(username="sunyue")) is True
+
+    # A loyalty programme and customers classified by rules.
+    assert list(MembershipLevel.objects.values_list("name", flat=True)) == [
+        "普通会员",
+        "银卡会员",
+        "金卡会员",
+        "钻石会员",
+    ]
+    assert ClassificationRule.objects.count() == 3
+    members = Account.objects.filter(points_entries__isnull=False).distinct()
+    assert members.count() >= 15
+    assert {"earn", "redeem", "expire"} <= set(PointsEntry.objects.values_list("kind", flat=True))
+    for account in members:
+        assert points.ledger_total(account) == account.points_balance
+    assert Account.objects.exclude(relationship="").count() >= 150
+    assert AuditEntry.objects.exclude(rule="").exists()
+
+    run = pools_apply_rules()
+    assert run.returned == 0
+    assert run.warned >= 1
+
     call_command("demo", "--reset", stdout=__import__("io").StringIO())
+    assert Account.objects.count() == 200
+    assert Pool.objects.count() == 1
     assert Group.objects.count() == 2

@@ -161,7 +161,7 @@ def _filter_widgets(entity: Entity, request) -> list[dict]:
         widget = {"spec": spec, "value": request.GET.get(spec.key, "")}
         if spec.user_choices:
             widget["choices"] = list(spec.user_choices(request.user))
-        elif spec.kind == "choice" and spec.choices:
+        elif spec.kind in ("choice", "related") and spec.choices:
             widget["choices"] = list(spec.choices())
         elif spec.kind == "user":
             if users is None:

@@ -44,7 +44,7 @@ from guanxi.core.models import (
 )
 from guanxi.core.phones import normalize_phone
 from guanxi.core.services import sequence_next
-from guanxi.customers import demo_duplicates
+from guanxi.customers import demo_duplicates, loyalty_demo
 from guanxi.customers.choices import (
     AccountKind,
     AccountType,
@@ -56,7 +56,7 @@ from guanxi.customers.choices import (
 )
 from guanxi.customers.demo import add_demo_labels
 from guanxi.customers.demo_pool import create_demo_pool
-from guanxi.customers.models import Account, AccountContact, Contact, Pool
+from guanxi.customers.models import Account, AccountContact, Contact, PointsEntry, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
 
@@ -615,6 +615,7 @@ class DemoData:
         self.shares = 0
         self.pool = None
         self.labels: dict[str, int] = {}
+        self.loyalty: dict = {}
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -1027,6 +1028,8 @@ def delete_demo() -> None:
             Share.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             AuditEntry.objects.filter(entity=entity_name, object_id__in=chunk).delete()
             Tagging.objects.filter(entity=entity_name, object_id__in=chunk).delete()
+            if model is Account:
+                PointsEntry.objects.filter(account_id__in=chunk).delete()
             model.objects.filter(pk__in=chunk).delete()
     Territory.objects.filter(code="EAST-ZJ", name="浙江").delete()  # before its parent
     Territory.objects.filter(code__in=["EAST", "SOUTH"], name__in=["华东区", "华南区"]).delete()
@@ -1110,9 +1113,12 @@ class Command(BaseCommand):
         data.pool = create_demo_pool(
             rng=rng, accounts=data.accounts, users=organisation.users, now=data.now
         )
+        data.loyalty = loyalty_demo.create(rng, data.accounts)
+        # Tags follow the grades the classification rules just set.
+        classified = Account.objects.in_bulk([account.pk for account in data.accounts])
         data.labels = add_demo_labels(
             rng,
-            accounts=data.accounts,
+            accounts=[classified[account.pk] for account in data.accounts],
             contacts=data.contacts,
             users=organisation.users,
             now=data.now,
@@ -1145,7 +1151,9 @@ class Command(BaseCommand):
             f"{len(data.accounts)} customers, {len(data.contacts)} contacts, "
             f"{data.shares} shares, {data.pool.in_pool} customers in the public pool "
             f"{data.pool.pool.name}, {data.labels['tags']} tags on records, "
-            f"{data.labels['groups']} groups, {data.labels['consents']} consent records."
+            f"{data.labels['groups']} groups, {data.labels['consents']} consent records, "
+            f"{data.loyalty['points_entries']} points entries, "
+            f"{data.loyalty['classified']} customers classified by rules."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

@@ -79,11 +79,21 @@ def profile_of(entity: Entity, values: Any) -> dict[str, list[str]]:
         return {}
     result = {}
     for rule in rules.fields:
-        raw = [_raw_value(values, source) for source in rule.sources]
+        sources = rule.sources
+        if rule.method == normalize.PHONE and not isinstance(values, dict):
+            # A saved record keeps its numbers as E.164 beside them: no parsing again.
+            sources = tuple(_stored_phone(values, source) for source in sources)
+        raw = [_raw_value(values, source) for source in sources]
         value = normalize.profile(rule.method, raw)
         if value:
             result[rule.key] = value
     return result
+
+
+def _stored_phone(instance, source: str) -> str:
+    stored = f"{source}_e164"
+    has_column = any(f.name == stored for f in instance._meta.concrete_fields)
+    return stored if has_column and getattr(instance, source, "") else source
 
 
 def _raw_value(values: Any, source: str):
@@ -149,6 +159,14 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
     DuplicateProfile.objects.filter(entity=entity_name).delete()
     sources = {source for rule in entity.duplicates.fields for source in rule.sources}
     columns = ["pk", *[_column(entity, source) for source in sorted(sources)]]
+    stored = {
+        source: f"{source}_e164"
+        for rule in entity.duplicates.fields
+        if rule.method == normalize.PHONE
+        for source in rule.sources
+        if any(f.name == f"{source}_e164" for f in entity.model._meta.concrete_fields)
+    }
+    columns.extend(stored.values())
     last, count = 0, 0
     while True:
         rows = list(
@@ -160,7 +178,11 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             return count
         keys, profiles = [], []
         for row in rows:
-            values = {source: row.get(_column(entity, source)) for source in sources}
+            values = {
+                source: row.get(stored.get(source) or _column(entity, source))
+                or row.get(_column(entity, source))
+                for source in sources
+            }
             profile = profile_of(entity, values)
             profiles.append(
                 DuplicateProfile(entity=entity_name, object_id=row["pk"], values=profile)

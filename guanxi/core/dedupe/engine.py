@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
@@ -175,6 +175,7 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             .values(*columns)[:batch_size]
         )
         if not rows:
+            _analyze()
             return count
         keys, profiles = [], []
         for row in rows:
@@ -197,6 +198,15 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
         count += len(rows)
         if progress:
             progress(len(rows))
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics after a bulk rebuild, so lookups use the key index."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ANALYZE {DuplicateKey._meta.db_table}, {DuplicateProfile._meta.db_table}"
+            )
 
 
 def _column(entity: Entity, source: str) -> str:

@@ -262,18 +262,17 @@ def candidate_profiles(entity: Entity, keys: list[str], exclude_pk=None) -> dict
     """Return {id: profile} of the records sharing one of the keys, a bounded number per key."""
     if not keys:
         return {}
-    # One statement for all keys; the newest CANDIDATES_PER_KEY records of each key.
-    rows = (
+    # One statement: the newest CANDIDATES_PER_KEY records of each key, with their profiles.
+    ids = (
         DuplicateKey.objects.filter(entity=entity.name, key__in=keys)
         .annotate(rank=Window(RowNumber(), partition_by=F("key"), order_by=F("object_id").desc()))
         .filter(rank__lte=CANDIDATES_PER_KEY)
-        .values_list("object_id", flat=True)
+        .values("object_id")
     )
-    found = set(rows) - {exclude_pk}
-    if not found:
-        return {}
-    profiles = DuplicateProfile.objects.filter(entity=entity.name, object_id__in=found)
-    return dict(profiles.values_list("object_id", "values"))
+    profiles = DuplicateProfile.objects.filter(entity=entity.name, object_id__in=ids)
+    found = dict(profiles.values_list("object_id", "values"))
+    found.pop(exclude_pk, None)
+    return found
 
 
 def duplicate_check(

@@ -252,8 +252,8 @@ def test_the_create_time_check_is_a_fixed_handful_of_queries(django_assert_num_q
         indexed(ContactFactory(name="张伟", mobile=f"1391234567{number}"))
     values = {"name": "Zhang Wei", "mobile": "13912345670", "email": "x@example.cn"}
 
-    # rules, keys, profiles, the user's grants, the matching records with their owners
-    with django_assert_num_queries(5):
+    # rules, candidates' profiles by key, the user's grants, the matching records
+    with django_assert_num_queries(4):
         check = dedupe.duplicate_check("contact", values, user=user)
 
     assert len(check.matches) == 1

@@ -7,9 +7,11 @@ from guanxi.core.registry import DuplicateField, DuplicateRules
 
 ACCOUNT_DUPLICATES = DuplicateRules(
     fields=[
-        DuplicateField("name", _("name"), normalize.COMPANY_NAME, ("name",), 0.45),
+        DuplicateField("name", _("name"), normalize.COMPANY_NAME, ("name",), 0.45, max_block=20),
         DuplicateField("phone", _("phone"), normalize.PHONE, ("phone",), 0.25),
-        DuplicateField("email", _("email"), normalize.EMAIL, ("email",), 0.2),
+        # A mailbox such as info@group.com shared by a dozen branches names the group, not
+        # one customer: such blocks are left to the name and phone keys.
+        DuplicateField("email", _("email"), normalize.EMAIL, ("email",), 0.2, max_block=10),
         DuplicateField("address", _("address"), normalize.ADDRESS, ("address",), 0.1),
     ],
     threshold=0.75,

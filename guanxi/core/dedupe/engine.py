@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
@@ -79,11 +79,21 @@ def profile_of(entity: Entity, values: Any) -> dict[str, list[str]]:
         return {}
     result = {}
     for rule in rules.fields:
-        raw = [_raw_value(values, source) for source in rule.sources]
+        sources = rule.sources
+        if rule.method == normalize.PHONE and not isinstance(values, dict):
+            # A saved record keeps its numbers as E.164 beside them: no parsing again.
+            sources = tuple(_stored_phone(values, source) for source in sources)
+        raw = [_raw_value(values, source) for source in sources]
         value = normalize.profile(rule.method, raw)
         if value:
             result[rule.key] = value
     return result
+
+
+def _stored_phone(instance, source: str) -> str:
+    stored = f"{source}_e164"
+    has_column = any(f.name == stored for f in instance._meta.concrete_fields)
+    return stored if has_column and getattr(instance, source, "") else source
 
 
 def _raw_value(values: Any, source: str):
@@ -166,6 +176,14 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
     DuplicateProfile.objects.filter(entity=entity_name).delete()
     sources = {source for rule in entity.duplicates.fields for source in rule.sources}
     columns = ["pk", *[_column(entity, source) for source in sorted(sources)]]
+    stored = {
+        source: f"{source}_e164"
+        for rule in entity.duplicates.fields
+        if rule.method == normalize.PHONE
+        for source in rule.sources
+        if any(f.name == f"{source}_e164" for f in entity.model._meta.concrete_fields)
+    }
+    columns.extend(stored.values())
     last, count = 0, 0
     while True:
         rows = list(
@@ -174,10 +192,15 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             .values(*columns)[:batch_size]
         )
         if not rows:
+            _analyze()
             return count
         keys, profiles = [], []
         for row in rows:
-            values = {source: row.get(_column(entity, source)) for source in sources}
+            values = {
+                source: row.get(stored.get(source) or _column(entity, source))
+                or row.get(_column(entity, source))
+                for source in sources
+            }
             profile = profile_of(entity, values)
             profiles.append(
                 DuplicateProfile(entity=entity_name, object_id=row["pk"], values=profile)
@@ -192,6 +215,15 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
         count += len(rows)
         if progress:
             progress(len(rows))
+
+
+def _analyze() -> None:
+    """Refresh PostgreSQL's statistics after a bulk rebuild, so lookups use the key index."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ANALYZE {DuplicateKey._meta.db_table}, {DuplicateProfile._meta.db_table}"
+            )
 
 
 def _column(entity: Entity, source: str) -> str:
@@ -247,18 +279,17 @@ def candidate_profiles(entity: Entity, keys: list[str], exclude_pk=None) -> dict
     """Return {id: profile} of the records sharing one of the keys, a bounded number per key."""
     if not keys:
         return {}
-    # One statement for all keys; the newest CANDIDATES_PER_KEY records of each key.
-    rows = (
+    # One statement: the newest CANDIDATES_PER_KEY records of each key, with their profiles.
+    ids = (
         DuplicateKey.objects.filter(entity=entity.name, key__in=keys)
         .annotate(rank=Window(RowNumber(), partition_by=F("key"), order_by=F("object_id").desc()))
         .filter(rank__lte=CANDIDATES_PER_KEY)
-        .values_list("object_id", flat=True)
+        .values("object_id")
     )
-    found = set(rows) - {exclude_pk}
-    if not found:
-        return {}
-    profiles = DuplicateProfile.objects.filter(entity=entity.name, object_id__in=found)
-    return dict(profiles.values_list("object_id", "values"))
+    profiles = DuplicateProfile.objects.filter(entity=entity.name, object_id__in=ids)
+    found = dict(profiles.values_list("object_id", "values"))
+    found.pop(exclude_pk, None)
+    return found
 
 
 def duplicate_check(

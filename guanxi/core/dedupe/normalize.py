@@ -51,6 +51,7 @@ ADDRESS_WORDS = {
 }
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def fold(text: str) -> str:
@@ -91,7 +92,9 @@ def person_profile(name: str) -> list[str]:
 
 
 def phone_profile(*numbers: str) -> list[str]:
-    return sorted({e164 for e164 in (normalize_phone(number) for number in numbers) if e164})
+    """Return phone numbers as E.164; numbers already in that form are taken as they are."""
+    found = (n if _E164.match(n) else normalize_phone(n) for n in numbers)
+    return sorted({e164 for e164 in found if e164})
 
 
 def canonical_email(email: str) -> str:

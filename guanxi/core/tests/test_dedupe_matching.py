@@ -252,8 +252,28 @@ def test_the_create_time_check_is_a_fixed_handful_of_queries(django_assert_num_q
         indexed(ContactFactory(name="张伟", mobile=f"1391234567{number}"))
     values = {"name": "Zhang Wei", "mobile": "13912345670", "email": "x@example.cn"}
 
-    # rules, keys, profiles, the user's grants, the matching records with their owners
-    with django_assert_num_queries(5):
+    # rules, candidates' profiles by key, the user's grants, the matching records
+    with django_assert_num_queries(4):
         check = dedupe.duplicate_check("contact", values, user=user)
 
     assert len(check.matches) == 1
+
+
+@pytest.mark.django_db
+def test_reindex_and_a_single_write_give_the_same_keys_and_profile():
+    from guanxi.core.models import DuplicateKey, DuplicateProfile
+
+    contact = ContactFactory(name="張偉", mobile="139 1234 5678", phone="021-5555 1234")
+    indexed(contact)
+    single = (
+        sorted(DuplicateKey.objects.values_list("key", flat=True)),
+        DuplicateProfile.objects.get(entity="contact").values,
+    )
+
+    dedupe.reindex("contact")
+
+    assert single == (
+        sorted(DuplicateKey.objects.filter(entity="contact").values_list("key", flat=True)),
+        DuplicateProfile.objects.get(entity="contact").values,
+    )
+    assert single[1]["phone"] == ["+8613912345678", "+862155551234"]

@@ -249,3 +249,20 @@ def test_contacts_merge_too(rep):
     first.refresh_from_db()
     assert (first.name, first.email, first.wechat) == ("张伟", second.email, "zhangwei88")
     assert Contact.objects.count() == 1
+
+
+def test_a_merge_emits_one_event_after_commit(rep, pair, django_capture_on_commit_callbacks):
+    from guanxi.core import events
+
+    survivor, duplicate = pair
+    seen = []
+    events.subscribe("account.*", seen.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            records_merge(actor=rep, entity=ACCOUNT, survivor=survivor, duplicates=[duplicate])
+    finally:
+        events._subscribers.remove(("account.*", seen.append))
+
+    assert [(event.name, event.payload["merged_ids"]) for event in seen] == [
+        ("account.merged", [duplicate.pk])
+    ]

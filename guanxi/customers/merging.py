@@ -2,17 +2,26 @@
 
 Moving rows as they are would break two rules of this app: a contact is linked to a
 customer at most once (and never to its main customer), and a customer has one open
-ownership period. Consents move too, and only the newest per channel stays current.
+ownership period. Consents move too, and only the newest per channel stays current; points
+entries move and the survivor's balance and level become those of its whole ledger.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from guanxi.core.dedupe.merge import register_merge_step
-from guanxi.customers.choices import OwnershipEnd
-from guanxi.customers.models import AccountContact, Consent, Contact, OwnershipPeriod
+from guanxi.customers import points
+from guanxi.customers.choices import OwnershipEnd, PointsKind
+from guanxi.customers.models import (
+    Account,
+    AccountContact,
+    Consent,
+    Contact,
+    OwnershipPeriod,
+    PointsEntry,
+)
 
 
 def _drop_colliding_links(links, *, key: str, taken: set[int]) -> None:
@@ -63,8 +72,24 @@ def _newest_consent_current(whose: Q) -> None:
         rows.filter(pk=newest.pk).update(current=True)
 
 
+def _points_recompute(survivor) -> None:
+    """Give the survivor the balance and level of the ledger it now holds (its own + moved)."""
+    totals = PointsEntry.objects.filter(account=survivor).aggregate(
+        balance=Sum("points"),
+        lifetime=Sum("points", filter=Q(kind__in=[PointsKind.EARN, PointsKind.ADJUST])),
+    )
+    balance, lifetime = totals["balance"] or 0, totals["lifetime"] or 0
+    level = points.level_for(lifetime)
+    Account.objects.filter(pk=survivor.pk).update(
+        points_balance=balance, points_lifetime=lifetime, membership_level=level
+    )
+    survivor.points_balance, survivor.points_lifetime = balance, lifetime
+    survivor.membership_level = level
+
+
 def accounts_after_merge(*, survivor, duplicate_ids: list[int], actor) -> None:
     _newest_consent_current(Q(account=survivor))
+    _points_recompute(survivor)
 
 
 def contacts_after_merge(*, survivor, duplicate_ids: list[int], actor) -> None:

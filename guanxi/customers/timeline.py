@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.core import timeline
 from guanxi.core.timeline import TimelineItem, TimelineSource
-from guanxi.customers.models import Account, Consent, Contact, OwnershipPeriod
+from guanxi.customers.models import Account, Consent, Contact, OwnershipPeriod, PointsEntry
 
 
 def _contacts_of(account: Account, user):
@@ -104,6 +104,30 @@ def consent_changes(account, user, before, limit):
     ]
 
 
+def points_changes(account, user, before, limit):
+    """Return the account's points ledger: earned, redeemed, adjusted, expired."""
+    entries = PointsEntry.objects.filter(account=account).select_related("actor")
+    if before:
+        entries = entries.filter(created_at__lt=before)
+    return [
+        TimelineItem(
+            at=entry.created_at,
+            kind="points",
+            title=_("%(kind)s %(points)+d points, balance %(balance)s")
+            % {
+                "kind": entry.get_kind_display(),
+                "points": entry.points,
+                "balance": entry.balance_after,
+            },
+            body=entry.reason,
+            actor_id=entry.actor_id,
+            actor_name=str(entry.actor or ""),
+            url=reverse("web:account_detail", args=[account.pk]) + "?tab=points",
+        )
+        for entry in entries.order_by("-created_at", "-id")[:limit]
+    ]
+
+
 timeline.register(
     "account",
     TimelineSource(
@@ -121,6 +145,10 @@ timeline.register(
         icon="user-share",
         items=ownership_changes,
     ),
+)
+timeline.register(
+    "account",
+    TimelineSource(kind="points", label=gettext_lazy("Points"), icon="coin", items=points_changes),
 )
 timeline.register(
     "account",

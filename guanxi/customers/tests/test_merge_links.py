@@ -77,3 +77,24 @@ def test_merging_contacts_keeps_their_links_and_the_newest_consent_current(rep):
     current = Consent.objects.get(contact=survivor, channel="email", current=True)
     assert current.status == "withdrawn"
     assert Consent.objects.filter(contact=survivor).count() == 2
+
+
+def test_merging_customers_adds_up_their_points_and_level(rep):
+    from guanxi.customers import points
+    from guanxi.customers.models import MembershipLevel
+
+    MembershipLevel.objects.create(name="银卡会员", threshold=100)
+    survivor = AccountFactory(owner=rep)
+    duplicate = AccountFactory(owner=rep)
+    points.points_earn(actor=rep, account=survivor, points=60, reason="订单")
+    points.points_earn(actor=rep, account=duplicate, points=70, reason="订单")
+    points.points_redeem(actor=rep, account=duplicate, points=20, reason="礼品")
+
+    records_merge(
+        actor=rep, entity=registry.get("account"), survivor=survivor, duplicates=[duplicate]
+    )
+
+    survivor.refresh_from_db()
+    assert (survivor.points_balance, survivor.points_lifetime) == (110, 130)
+    assert survivor.membership_level.name == "银卡会员"
+    assert points.ledger_total(survivor) == survivor.points_balance

@@ -129,3 +129,19 @@ def test_ownership_and_consent_show_on_the_account_timeline(rep):
         ("ownership", "rep became the owner: Claimed from the pool"),
     ]
     assert items[0].body == "不再跟进"
+
+
+def test_points_show_on_the_account_timeline(rep):
+    from guanxi.customers import points
+
+    account = AccountFactory(owner=rep)
+    points.points_earn(actor=rep, account=account, points=50, reason="订单 SO-1")
+    points.points_redeem(actor=rep, account=account, points=20, reason="兑换礼品")
+
+    with translation.override("en"):
+        items, _next = timeline.timeline("account", account, rep, kinds=["points"])
+
+    assert [(item.title, item.body) for item in items] == [
+        ("Redeemed -20 points, balance 30", "兑换礼品"),
+        ("Earned +50 points, balance 50", "订单 SO-1"),
+    ]

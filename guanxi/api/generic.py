@@ -191,8 +191,11 @@ def build_router(entity: Entity) -> Router:
     )
     def create_record(request, payload: In, allow_duplicate: bool = False):
         require(request.auth, entity.name, Action.CREATE)
-        # Fields left out take the model's defaults, as on the screen's empty form.
+        # Fields left out take the model's defaults, as on the screen's empty form, where
+        # the owner is the user creating the record.
         defaults = current_values(entity, entity.model())
+        if "owner" in entity.form_class._meta.fields:
+            defaults["owner"] = request.auth.pk
         raw = payload.dict(exclude_unset=True)
         data = form_data(entity, dict(raw), defaults)
         form = entity.form_class(data, user=request.auth)

@@ -155,3 +155,16 @@ def test_openapi_documents_the_resources(admin_client):
 def test_session_auth_works_for_the_browser(admin_client):
     AccountFactory(name="会话")
     assert admin_client.get("/api/v1/accounts").json()["count"] == 1
+
+
+def test_a_rep_who_may_not_assign_creates_records_owned_by_themselves():
+    rep = UserFactory(username="own.rep")
+    grant(rep, "account", ["view", "create", "edit"], scope="own")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=rep)}")
+
+    response = client.post(
+        "/api/v1/accounts", {"name": "自有客户"}, content_type="application/json"
+    )
+
+    assert response.status_code == 201
+    assert Account.objects.get(name="自有客户").owner == rep

@@ -163,6 +163,10 @@ def test_global_search_finds_contact_by_pinyin_and_phone_within_scope(page, live
     for record in (zhang_san, outsider):
         search.index_record("contact", record)
     log_in(page, live_server, "liu.yang")
+    expect(page).to_have_url(f"{live_server.url}/")
+    # Typing before htmx has bound the box would send no request at all.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
     box = page.get_by_test_id("global-search")
     hits = page.get_by_test_id("search-hit")
 

@@ -17,9 +17,9 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from guanxi.core import audit, events, registry, search
+from guanxi.core import audit, dedupe, events, registry, search
 from guanxi.core.choices import Action, AuditAction
-from guanxi.core.models import AuditEntry, Notification, User
+from guanxi.core.models import AuditEntry, MergeRecord, Notification, User
 from guanxi.core.permissions import ensure_in_scope, require
 from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus
 from guanxi.customers.models import Account, Consent, Contact
@@ -232,13 +232,35 @@ def _scrub_notifications(contact: Contact, old_name: str, name: str) -> None:
         notification.save(update_fields=["title", "body"])
 
 
+def _scrub_merge_records(contact: Contact, name: str) -> None:
+    """Take the person's values out of the snapshots kept by merges they were part of.
+
+    Records merged into this contact were the same person, so all of their snapshots go.
+    """
+    key = str(contact.pk)
+    merges = MergeRecord.objects.filter(entity="contact").filter(
+        Q(survivor_id=contact.pk) | Q(snapshots__has_key=key)
+    )
+    for merge in merges:
+        survived = merge.survivor_id == contact.pk
+        for snapshot_key in list(merge.snapshots):
+            if survived or snapshot_key == key:
+                snapshot = _scrub(merge.snapshots[snapshot_key])
+                snapshot.pop("custom", None)
+                merge.snapshots[snapshot_key] = snapshot
+        if survived:
+            merge.survivor_repr = name
+        merge.save(update_fields=["snapshots", "survivor_repr"])
+
+
 @transaction.atomic
 def contact_erase(*, actor: User, contact: Contact) -> Contact:
     """Anonymise a contact on the person's request and keep the record and its links.
 
-    Personal fields, custom field values, search keys and the personal values in the
-    record's change history are removed; consent rows keep only channel and status, so an
-    opt-out still holds. The history gains one "erased" entry, without the old values.
+    Personal fields, custom field values, search and duplicate keys, and the personal
+    values in the record's change history and in the snapshots of merges are removed;
+    consent rows keep only channel and status, so an opt-out still holds. The history
+    gains one "erased" entry, without the old values.
     """
     require(actor, "contact", Action.DELETE)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -259,6 +281,8 @@ def contact_erase(*, actor: User, contact: Contact) -> Contact:
     Consent.objects.filter(contact=contact).update(note="")
     _scrub_notifications(contact, old_name, name)
     search.unindex_records("contact", [contact.pk])
+    dedupe.unindex_records("contact", [contact.pk])
+    _scrub_merge_records(contact, name)
     audit.record(
         actor=actor, entity="contact", instance=contact, action=AuditAction.ERASE, changes={}
     )

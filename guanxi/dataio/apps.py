@@ -8,4 +8,7 @@ class DataioConfig(AppConfig):
     verbose_name = _("Import and export")
 
     def ready(self) -> None:
-        from guanxi.dataio import tasks  # noqa: F401  registers the job handlers
+        from guanxi.dataio import (  # noqa: F401  job handlers and event subscriptions
+            subscribers,
+            tasks,
+        )

@@ -1,0 +1,49 @@
+"""Erasing a person leaves their values nowhere: duplicate index, merge snapshots, imports."""
+
+import json
+
+import pytest
+
+from guanxi.core import dedupe, registry
+from guanxi.core.dedupe.merge import records_merge
+from guanxi.core.models import DuplicateKey, DuplicateProfile, MergeRecord
+from guanxi.core.tests.factories import UserFactory, grant
+from guanxi.customers.privacy import contact_erase
+from guanxi.customers.tests.factories import AccountFactory, ContactFactory
+from guanxi.dataio.models import ImportRow, ImportRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_erase_scrubs_the_duplicate_index_merge_snapshots_and_import_rows(
+    django_capture_on_commit_callbacks,
+):
+    rep = UserFactory(username="rep")
+    grant(rep, "contact", ["view", "create", "edit", "delete"], scope="own")
+    account = AccountFactory(owner=rep)
+    survivor = ContactFactory(owner=rep, account=account, name="王秀英", mobile="13912345678")
+    duplicate = ContactFactory(owner=rep, account=account, name="王秀英", email="wxy@example.com")
+    for contact in (survivor, duplicate):
+        dedupe.index_record("contact", contact)
+    records_merge(
+        actor=rep, entity=registry.get("contact"), survivor=survivor, duplicates=[duplicate]
+    )
+    run = ImportRun.objects.create(entity="contact", user=rep, original_name="a.csv")
+    ImportRow.objects.create(
+        run=run,
+        row_number=2,
+        object_id=survivor.pk,
+        action="update",
+        before={"mobile": "13912345678", "name": "王秀英"},
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_erase(actor=rep, contact=survivor)
+
+    assert DuplicateKey.objects.filter(entity="contact", object_id=survivor.pk).count() == 0
+    assert DuplicateProfile.objects.filter(entity="contact", object_id=survivor.pk).count() == 0
+    kept = json.dumps(list(MergeRecord.objects.values_list("snapshots", "survivor_repr")))
+    assert "王秀英" not in kept
+    assert "13912345678" not in kept
+    assert "wxy@example.com" not in kept
+    assert ImportRow.objects.get().before is None

@@ -124,6 +124,9 @@ class Entity:
     # Change-history keys that are not fields: {key: (label, choices or None)}, e.g. the
     # consent of a channel.
     extra_history_fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # Called with the actor, the selection and the values before a bulk edit writes; it
+    # refuses the whole edit by raising ValidationError (e.g. an owner's customer cap).
+    before_bulk_set: Callable[[Any, Any, dict], None] | None = None
     # Called with a record and the names of the fields a bulk edit just set on it.
     on_bulk_set: Callable[[Any, Iterable[str]], None] | None = None
 

@@ -214,6 +214,8 @@ def records_bulk_update(
     scoped = queryset.visible_to(actor, Action.EDIT).select_related(*entity.select_related)
     count = 0
     with transaction.atomic():
+        if entity.before_bulk_set is not None:
+            entity.before_bulk_set(actor, scoped, values)
         for rows in _chunks(scoped):
             for instance in rows:
                 before = audit.snapshot(instance)

@@ -27,6 +27,7 @@ from guanxi.customers.choices import (
 from guanxi.customers.duplicates import ACCOUNT_DUPLICATES, CONTACT_DUPLICATES
 from guanxi.customers.forms import AccountForm, ContactForm, GroupForm
 from guanxi.customers.models import Account, AccountContact, Contact, MembershipLevel, Pool
+from guanxi.customers.services import accounts_before_bulk_set
 
 
 def account_search_keys(account: Account):
@@ -311,6 +312,7 @@ ACCOUNT = registry.register(
             "owner",
             "city",
         ],
+        before_bulk_set=accounts_before_bulk_set,
         on_bulk_set=mark_bulk_set_by_hand,
         export_fields=[
             "number",

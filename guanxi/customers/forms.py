@@ -18,6 +18,7 @@ from guanxi.customers.choices import (
     ContactRole,
 )
 from guanxi.customers.models import Account, Contact, Pool
+from guanxi.customers.ownership import cap_problem
 
 
 def clean_phone_value(value: str) -> str:
@@ -109,6 +110,16 @@ class AccountForm(EntityForm):
 
     def clean_phone(self):
         return clean_phone_value(self.cleaned_data.get("phone", ""))
+
+    def clean_owner(self):
+        owner = super().clean_owner()
+        in_pool = self.instance.pk and self.instance.owner_id is None and self.instance.pool_id
+        if owner is not None and in_pool:
+            # Giving a pool customer an owner takes it out of the pool, like a claim.
+            problem = cap_problem(owner, 1)
+            if problem:
+                raise forms.ValidationError(problem, code="cap")
+        return owner
 
 
 class ContactForm(EntityForm):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Max, Q
+from django.utils.translation import gettext as _
 
 from guanxi.core.choices import Action
 from guanxi.core.permissions import cached_for, register_visibility
@@ -122,6 +123,20 @@ def account_cap(user: User) -> int | None:
     if user.is_superuser:
         return None
     return user.roles.aggregate(cap=Max("max_accounts"))["cap"]
+
+
+def cap_problem(owner: User, adding: int) -> str | None:
+    """Return why the owner may not be given `adding` more customers, or None if they may."""
+    cap = account_cap(owner)
+    if cap is None or adding == 0:
+        return None
+    owned = owned_count(owner)
+    if owned + adding <= cap:
+        return None
+    return _(
+        "%(user)s may own at most %(cap)s customers and owns %(owned)s already, "
+        "so %(left)s more can be added."
+    ) % {"user": owner, "cap": cap, "owned": owned, "left": max(cap - owned, 0)}
 
 
 def ownership_history(account: Account):

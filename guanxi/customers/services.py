@@ -29,7 +29,7 @@ from guanxi.customers.models import Account, AccountContact, Contact, OwnershipP
 from guanxi.customers.ownership import (
     accessible_pool_ids,
     account_cap,
-    owned_count,
+    cap_problem,
     related_movers,
 )
 
@@ -65,20 +65,28 @@ def _scoped_ids(actor: User, account_ids: Iterable[int], action: str) -> set[int
 
 def _check_cap(owner: User, adding: int) -> None:
     """Refuse to give the owner more customers than their roles allow."""
-    cap = account_cap(owner)
-    if cap is None or adding == 0:
+    if account_cap(owner) is None or adding == 0:
         return
     # Serialise concurrent claims by the same user so two cannot both pass the count.
     User.objects.select_for_update().filter(pk=owner.pk).first()
-    owned = owned_count(owner)
-    if owned + adding > cap:
-        raise OwnershipError(
-            _(
-                "%(user)s may own at most %(cap)s customers and owns %(owned)s already, "
-                "so %(left)s more can be added."
-            )
-            % {"user": owner, "cap": cap, "owned": owned, "left": max(cap - owned, 0)}
-        )
+    problem = cap_problem(owner, adding)
+    if problem:
+        raise OwnershipError(problem)
+
+
+def accounts_before_bulk_set(actor: User, queryset, values: dict) -> None:
+    """Refuse a bulk edit that would give an owner more pool customers than the cap allows.
+
+    Taking customers out of the pool by setting their owner counts like claiming them.
+    """
+    owner = values.get("owner")
+    if owner is None:
+        return
+    adding = queryset.filter(owner__isnull=True, pool__isnull=False).count()
+    try:
+        _check_cap(owner, adding)
+    except OwnershipError as error:
+        raise ValidationError(error.message) from error
 
 
 def _open_period(account: Account, *, owner: User, start: str, actor, now, reason: str = ""):

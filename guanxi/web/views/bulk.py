@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
@@ -75,17 +76,21 @@ def bulk_edit(request, entity_name: str):
                 },
             )
             return redirect("web:job_detail", pk=job.pk)
-        changed = services.records_bulk_update(
-            actor=request.user,
-            entity=entity,
-            queryset=queryset,
-            values=values,
-            custom_values=custom,
-        )
-        messages.success(request, _("%(count)s records were changed.") % {"count": changed})
-        return redirect(
-            reverse(entity.url_name("list")) + "?" + request.POST.get("querystring", "")
-        )
+        try:
+            changed = services.records_bulk_update(
+                actor=request.user,
+                entity=entity,
+                queryset=queryset,
+                values=values,
+                custom_values=custom,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(count)s records were changed.") % {"count": changed})
+            return redirect(
+                reverse(entity.url_name("list")) + "?" + request.POST.get("querystring", "")
+            )
     context = {
         "entity": entity,
         "current_entity": entity,

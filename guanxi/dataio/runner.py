@@ -86,16 +86,27 @@ class RowForm:
     """Validate new rows with one instance of the entity's form, rebound for each row.
 
     Building a ModelForm deep-copies every field (and its queryset): reused, the same
-    rules run at a fraction of the cost. The owner field is dropped when no column maps
-    to it (the importer then owns the record, as on the screen), and users are looked
-    up once each rather than once per row.
+    rules run at a fraction of the cost. Optional fields no column maps to are dropped
+    (the record keeps their defaults; without an owner column the importer owns the
+    record, as on the screen), and users are looked up once each rather than once per row.
     """
 
     def __init__(self, entity: Entity, user: User, mapping_targets: list[str]):
         self.entity = entity
         self.form = entity.form_class(data={}, user=user)
-        if "owner" in self.form.fields and "owner" not in mapping_targets:
-            del self.form.fields["owner"]
+        mapped = {
+            customfields.FORM_PREFIX + target[len("custom.") :]
+            if target.startswith("custom.")
+            else target
+            for target in mapping_targets
+            if target
+        }
+        # A field no column fills would only clean the new record's default again, row
+        # after row; leaving it out keeps that default and halves a row's work. Required
+        # fields stay, so their rules still run.
+        for name in list(self.form.fields):
+            if name not in mapped and (name == "owner" or not self.form.fields[name].required):
+                del self.form.fields[name]
         for field_object in self.form.fields.values():
             queryset = getattr(field_object, "queryset", None)
             if queryset is not None and queryset.model is User:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import zhconv
 from pypinyin import lazy_pinyin
@@ -64,11 +65,18 @@ def fold(text: str) -> str:
 
 def company_profile(name: str) -> list[str]:
     """Return [core name without legal suffix and region, its Latin spelling]."""
+    return list(_company_profile(name))
+
+
+# A record's profile is computed when it is checked and again when it is indexed (an
+# import does both for every row); pinyin is the costly part, so each name is read once.
+@lru_cache(maxsize=65536)
+def _company_profile(name: str) -> tuple[str, ...]:
     core = search.strip_company_name(fold(name))
     if not core:
-        return []
+        return ()
     latin = "".join(lazy_pinyin(core, errors=lambda chars: chars)) if _CJK.search(core) else core
-    return [core, latin]
+    return (core, latin)
 
 
 def person_profile(name: str) -> list[str]:
@@ -77,6 +85,11 @@ def person_profile(name: str) -> list[str]:
     张伟, 張偉, "Zhang Wei" and "Wei Zhang" share the second value "wei zhang": Chinese
     names are spelled surname + given name, each one word, as they are romanised.
     """
+    return list(_person_profile(name))
+
+
+@lru_cache(maxsize=65536)
+def _person_profile(name: str) -> tuple[str, ...]:
     text = fold(name)
     chinese = "".join(_CJK.findall(text))
     if chinese:
@@ -87,8 +100,8 @@ def person_profile(name: str) -> list[str]:
         words = ["".join(_WORD.findall(part)) for part in re.split(r"[\s,]+", text)]
     words = sorted(word for word in words if word)
     if not words:
-        return []
-    return [chinese, " ".join(words)]
+        return ()
+    return (chinese, " ".join(words))
 
 
 def phone_profile(*numbers: str) -> list[str]:

@@ -38,9 +38,7 @@ def test_bulk_edit_of_owner_over_the_cap_is_refused_and_changes_nothing(setup, c
     assert Account.objects.filter(owner=rep).count() == 1
 
 
-def test_editing_a_pool_customer_to_give_it_an_owner_over_the_cap_is_refused(
-    setup, client_for
-):
+def test_editing_a_pool_customer_to_give_it_an_owner_over_the_cap_is_refused(setup, client_for):
     pool, rep, manager = setup
     account = pool_account(pool, name="公海客户")
 

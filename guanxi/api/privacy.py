@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -85,6 +85,23 @@ def erase(request, pk: int):
     contact = get_record(entity, request.auth, pk, Action.DELETE)
     contact = privacy.contact_erase(actor=request.auth, contact=contact)
     return shown(entity, request.auth, [contact])[0]
+
+
+@router.post(
+    "/accounts/{int:pk}/erase",
+    response=dict[str, Any],
+    operation_id="accounts_erase",
+)
+def account_erase(request, pk: int):
+    """Anonymise an individual customer and keep the record; companies answer 400."""
+    entity = registry.get("account")
+    require(request.auth, entity.name, Action.DELETE)
+    account = get_record(entity, request.auth, pk, Action.DELETE)
+    try:
+        account = privacy.account_erase(actor=request.auth, account=account)
+    except ValidationError as error:
+        raise ApiError(400, " ".join(error.messages)) from error
+    return shown(entity, request.auth, [account])[0]
 
 
 @router.get(

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.core import audit, dedupe, events, registry, search
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.models import AuditEntry, MergeRecord, Notification, User
 from guanxi.core.permissions import ensure_in_scope, require
-from guanxi.customers.choices import ConsentChannel, ConsentSource, ConsentStatus
+from guanxi.customers.choices import AccountKind, ConsentChannel, ConsentSource, ConsentStatus
 from guanxi.customers.models import Account, Consent, Contact
 
 # The contact fields an erasure blanks; the account, role and owner are business links.
@@ -40,6 +42,16 @@ ERASED_FIELDS = (
     "notes",
 )
 ERASED_NAME = "已删除联系人 / Erased contact #{pk}"
+# The fields of an individual customer an erasure blanks.
+ERASED_ACCOUNT_FIELDS = (
+    "phone",
+    "email",
+    "website",
+    "address",
+    "postal_code",
+    "description",
+)
+ERASED_ACCOUNT_NAME = "已删除客户 / Erased customer #{pk}"
 CHANNEL_FIELDS = {
     ConsentChannel.EMAIL: ("email",),
     ConsentChannel.SMS: ("mobile",),
@@ -171,7 +183,9 @@ def privacy_tab_context(person: Contact | Account, user) -> dict[str, Any]:
         "can_export_personal_data": is_contact
         and can(user, entity_name, Action.EXPORT)
         and not masks_personal_data(user),
-        "can_erase": is_contact and can(user, entity_name, Action.DELETE),
+        "can_erase": (is_contact or person.kind == AccountKind.INDIVIDUAL)
+        and can(user, entity_name, Action.DELETE),
+        "erase_url": reverse(f"customers:{entity_name}_erase", args=[person.pk]),
         "is_contact": is_contact,
     }
 
@@ -214,8 +228,8 @@ def personal_data(contact: Contact, user) -> dict[str, Any]:
     }
 
 
-def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
-    personal = {"name", *ERASED_FIELDS}
+def _scrub(changes: dict[str, Any], erased: tuple[str, ...] = ERASED_FIELDS) -> dict[str, Any]:
+    personal = {"name", *erased}
     return {
         key: value
         for key, value in changes.items()
@@ -223,34 +237,61 @@ def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _scrub_notifications(contact: Contact, old_name: str, name: str) -> None:
+def _scrub_notifications(url: str, old_name: str, name: str) -> None:
     """Take the person's name out of the notifications that link to their record."""
-    url = reverse("web:contact_detail", args=[contact.pk])
     for notification in Notification.objects.filter(url=url):
         notification.title = notification.title.replace(old_name, name)[:200]
         notification.body = notification.body.replace(old_name, name)
         notification.save(update_fields=["title", "body"])
 
 
-def _scrub_merge_records(contact: Contact, name: str) -> None:
+def _scrub_merge_records(entity_name: str, pk: int, name: str, erased: tuple[str, ...]) -> None:
     """Take the person's values out of the snapshots kept by merges they were part of.
 
-    Records merged into this contact were the same person, so all of their snapshots go.
+    Records merged into this one were the same person, so all of their snapshots go.
     """
-    key = str(contact.pk)
-    merges = MergeRecord.objects.filter(entity="contact").filter(
-        Q(survivor_id=contact.pk) | Q(snapshots__has_key=key)
+    key = str(pk)
+    merges = MergeRecord.objects.filter(entity=entity_name).filter(
+        Q(survivor_id=pk) | Q(snapshots__has_key=key)
     )
     for merge in merges:
-        survived = merge.survivor_id == contact.pk
+        survived = merge.survivor_id == pk
         for snapshot_key in list(merge.snapshots):
             if survived or snapshot_key == key:
-                snapshot = _scrub(merge.snapshots[snapshot_key])
+                snapshot = _scrub(merge.snapshots[snapshot_key], erased)
                 snapshot.pop("custom", None)
                 merge.snapshots[snapshot_key] = snapshot
         if survived:
             merge.survivor_repr = name
         merge.save(update_fields=["snapshots", "survivor_repr"])
+
+
+def _erase(*, actor: User, entity_name: str, person, erased: tuple[str, ...], name: str):
+    """Blank a locked person's fields and every copy of their values; record the erasure."""
+    old_name = person.name
+    person.name = name
+    for field in erased:
+        model_field = person._meta.get_field(field)
+        setattr(person, field, None if model_field.null else "")
+    person.custom = {}
+    person.updated_by = actor
+    person.version += 1
+    person.save()
+    for entry in AuditEntry.objects.filter(entity=entity_name, object_id=person.pk):
+        entry.changes = _scrub(entry.changes, erased)
+        entry.object_repr = name
+        entry.save(update_fields=["changes", "object_repr"])
+    Consent.objects.filter(**{entity_name: person}).update(note="")
+    url = reverse(f"web:{entity_name}_detail", args=[person.pk])
+    _scrub_notifications(url, old_name, name)
+    search.unindex_records(entity_name, [person.pk])
+    dedupe.unindex_records(entity_name, [person.pk])
+    _scrub_merge_records(entity_name, person.pk, name, erased)
+    audit.record(
+        actor=actor, entity=entity_name, instance=person, action=AuditAction.ERASE, changes={}
+    )
+    events.emit(f"{entity_name}.erased", entity=entity_name, id=person.pk, actor_id=actor.pk)
+    return person
 
 
 @transaction.atomic
@@ -265,26 +306,34 @@ def contact_erase(*, actor: User, contact: Contact) -> Contact:
     require(actor, "contact", Action.DELETE)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     ensure_in_scope(actor, contact, Action.DELETE)
-    old_name = contact.name
-    name = ERASED_NAME.format(pk=contact.pk)
-    contact.name = name
-    for field in ERASED_FIELDS:
-        setattr(contact, field, None if field == "birthday" else "")
-    contact.custom = {}
-    contact.updated_by = actor
-    contact.version += 1
-    contact.save()
-    for entry in AuditEntry.objects.filter(entity="contact", object_id=contact.pk):
-        entry.changes = _scrub(entry.changes)
-        entry.object_repr = name
-        entry.save(update_fields=["changes", "object_repr"])
-    Consent.objects.filter(contact=contact).update(note="")
-    _scrub_notifications(contact, old_name, name)
-    search.unindex_records("contact", [contact.pk])
-    dedupe.unindex_records("contact", [contact.pk])
-    _scrub_merge_records(contact, name)
-    audit.record(
-        actor=actor, entity="contact", instance=contact, action=AuditAction.ERASE, changes={}
+    return _erase(
+        actor=actor,
+        entity_name="contact",
+        person=contact,
+        erased=ERASED_FIELDS,
+        name=ERASED_NAME.format(pk=contact.pk),
     )
-    events.emit("contact.erased", entity="contact", id=contact.pk, actor_id=actor.pk)
-    return contact
+
+
+@transaction.atomic
+def account_erase(*, actor: User, account: Account) -> Account:
+    """Anonymise an individual customer (a person, not a company) as `contact_erase` does.
+
+    The customer stays, with its number, type, owner, orders and activities; its name,
+    phone, email, website, address, postal code, description and custom values go.
+    """
+    require(actor, "account", Action.DELETE)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    ensure_in_scope(actor, account, Action.DELETE)
+    if account.kind != AccountKind.INDIVIDUAL:
+        raise ValidationError(
+            _("Only an individual customer is a person whose data can be erased."),
+            code="company",
+        )
+    return _erase(
+        actor=actor,
+        entity_name="account",
+        person=account,
+        erased=ERASED_ACCOUNT_FIELDS,
+        name=ERASED_ACCOUNT_NAME.format(pk=account.pk),
+    )

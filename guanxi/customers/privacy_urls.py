@@ -11,4 +11,5 @@ urlpatterns = [
     path("contacts/<int:pk>/personal-data/", views.personal_data, name="contact_personal_data"),
     path("contacts/<int:pk>/erase/", views.erase, name="contact_erase"),
     path("accounts/<int:pk>/consent/", views.account_consent_add, name="account_consent"),
+    path("accounts/<int:pk>/erase/", views.account_erase, name="account_erase"),
 ]

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from guanxi.core import registry
 from guanxi.core.choices import Action
 from guanxi.core.permissions import require
 from guanxi.customers import privacy
+from guanxi.customers.choices import AccountKind
 from guanxi.customers.documents import personal_data_workbook
 from guanxi.customers.forms import ConsentForm
 from guanxi.web.views.records import record_or_404
@@ -85,24 +86,47 @@ def personal_data(request, pk: int):
     return personal_data_response(contact, data, request.GET.get("format", "json"))
 
 
-@login_required
-def erase(request, pk: int):
+def _erase_page(request, entity_name: str, pk: int, erase):
     """Ask for confirmation (typing the person's name), then erase their personal data."""
-    entity = registry.get("contact")
+    entity = registry.get(entity_name)
     require(request.user, entity.name, Action.DELETE)
-    contact = record_or_404(entity, request.user, pk, Action.DELETE)
+    person = record_or_404(entity, request.user, pk, Action.DELETE)
+    if entity_name == "account" and person.kind != AccountKind.INDIVIDUAL:
+        raise Http404
     error = ""
     if request.method == "POST":
         typed = " ".join(request.POST.get("confirm_name", "").split())
-        if typed != contact.name:
-            error = _("Type the contact's name exactly as shown to confirm.")
+        if typed != person.name:
+            error = _("Type the name exactly as shown to confirm.")
         else:
-            privacy.contact_erase(actor=request.user, contact=contact)
+            erase(request.user, person)
             messages.success(request, _("The person's personal data was erased."))
-            return redirect(reverse("web:contact_detail", args=[contact.pk]))
+            return redirect(reverse(entity.url_name("detail"), args=[person.pk]))
     return render(
         request,
         "customers/contact_erase.html",
-        {"entity": entity, "current_entity": entity, "record": contact, "error": error},
+        {"entity": entity, "current_entity": entity, "record": person, "error": error},
         status=400 if error else 200,
+    )
+
+
+@login_required
+def erase(request, pk: int):
+    """Erase a contact's personal data, after confirmation."""
+    return _erase_page(
+        request,
+        "contact",
+        pk,
+        lambda actor, person: privacy.contact_erase(actor=actor, contact=person),
+    )
+
+
+@login_required
+def account_erase(request, pk: int):
+    """Erase an individual customer's personal data, after confirmation."""
+    return _erase_page(
+        request,
+        "account",
+        pk,
+        lambda actor, person: privacy.account_erase(actor=actor, account=person),
     )

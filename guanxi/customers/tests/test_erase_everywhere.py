@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 from guanxi.core import dedupe, registry
 from guanxi.core.dedupe.merge import records_merge
@@ -47,3 +48,40 @@ def test_erase_scrubs_the_duplicate_index_merge_snapshots_and_import_rows(
     assert "13912345678" not in kept
     assert "wxy@example.com" not in kept
     assert ImportRow.objects.get().before is None
+
+
+def test_an_individual_customer_is_erased_on_the_screen_and_a_company_is_not(client_for):
+    from django.urls import reverse
+
+    from guanxi.api.auth import token_create
+    from guanxi.core.models import AuditEntry
+    from guanxi.customers.models import Account
+
+    rep = UserFactory(username="rep")
+    grant(rep, "account", ["view", "edit", "delete"], scope="own")
+    person = AccountFactory(
+        owner=rep, name="王先生", kind="individual", phone="13900001111", address="南京路1号"
+    )
+    company = AccountFactory(owner=rep, name="华信科技有限公司", kind="company")
+    client = client_for(rep)
+    url = reverse("customers:account_erase", args=[person.pk])
+
+    wrong = client.post(url, {"confirm_name": "王"})
+    assert wrong.status_code == 400
+    done = client.post(url, {"confirm_name": "王先生"})
+
+    assert done.status_code == 302
+    person.refresh_from_db()
+    assert (person.name, person.phone, person.phone_e164, person.address) == (
+        f"已删除客户 / Erased customer #{person.pk}",
+        "",
+        "",
+        "",
+    )
+    assert person.number and person.owner == rep
+    assert AuditEntry.objects.filter(entity="account", object_id=person.pk, action="erase").exists()
+    assert client.get(reverse("customers:account_erase", args=[company.pk])).status_code == 404
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=rep)}")
+    refused = api.post(f"/api/v1/accounts/{company.pk}/erase")
+    assert refused.status_code == 400
+    assert Account.objects.get(pk=company.pk).name == "华信科技有限公司"

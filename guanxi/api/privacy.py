@@ -77,6 +77,24 @@ def personal_data(request, pk: int, format: str = "json"):
     return data
 
 
+@router.get(
+    "/accounts/{int:pk}/personal-data",
+    response={200: dict[str, Any]},
+    operation_id="accounts_personal_data",
+)
+def account_personal_data(request, pk: int, format: str = "json"):
+    """Return everything held about an individual customer; companies are not found."""
+    try:
+        account, data = personal_data_for(request.auth, pk, "account")
+    except Http404:
+        raise ApiError(404, _("Not found.")) from None
+    except PermissionDenied:
+        raise ApiError(403, _("You do not have permission to do this.")) from None
+    if format == "xlsx":
+        return personal_data_response(account, data, "xlsx")
+    return data
+
+
 @router.post("/contacts/{int:pk}/erase", response=dict[str, Any], operation_id="contacts_erase")
 def erase(request, pk: int):
     """Anonymise the person and keep the record; answers the contact as it now is."""

@@ -22,9 +22,10 @@ def personal_data_workbook(data: dict[str, Any]) -> bytes:
     """Return an .xlsx with one sheet each: the person, consents, history, linked records."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("Contact")[:31]
+    is_contact = "contact" in data
+    sheet.title = (_("Contact") if is_contact else _("Customer"))[:31]
     sheet.append([_("Field"), _("Value")])
-    for key, value in data["contact"].items():
+    for key, value in data["contact" if is_contact else "account"].items():
         sheet.append([key, _cell(value)])
     consents = workbook.create_sheet(_("Consents")[:31])
     consents.append([_("Channel"), _("Status"), _("Source"), _("Time"), _("User"), _("Note")])
@@ -49,8 +50,12 @@ def personal_data_workbook(data: dict[str, Any]) -> bytes:
             )
     linked = workbook.create_sheet(_("Linked records")[:31])
     linked.append([_("Record type"), _("ID"), _("Name")])
-    account = data["account"]
-    linked.append([_("Customer"), account["id"], account["name"]])
+    if is_contact:
+        account = data["account"]
+        linked.append([_("Customer"), account["id"], account["name"]])
+    else:
+        for contact in data["contacts"]:
+            linked.append([_("Contact"), contact["id"], contact["name"]])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

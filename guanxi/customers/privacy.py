@@ -180,9 +180,10 @@ def privacy_tab_context(person: Contact | Account, user) -> dict[str, Any]:
         "consent_form": ConsentForm(),
         "consent_url": reverse(f"customers:{entity_name}_consent", args=[person.pk]),
         "can_record_consent": can(user, entity_name, Action.EDIT),
-        "can_export_personal_data": is_contact
+        "can_export_personal_data": (is_contact or person.kind == AccountKind.INDIVIDUAL)
         and can(user, entity_name, Action.EXPORT)
         and not masks_personal_data(user),
+        "personal_data_url": reverse(f"customers:{entity_name}_personal_data", args=[person.pk]),
         "can_erase": (is_contact or person.kind == AccountKind.INDIVIDUAL)
         and can(user, entity_name, Action.DELETE),
         "erase_url": reverse(f"customers:{entity_name}_erase", args=[person.pk]),
@@ -190,42 +191,47 @@ def privacy_tab_context(person: Contact | Account, user) -> dict[str, Any]:
     }
 
 
-def personal_data(contact: Contact, user) -> dict[str, Any]:
-    """Return everything held about a contact, for "export this person's data"."""
+def personal_data(person: Contact | Account, user) -> dict[str, Any]:
+    """Return everything held about a person (a contact or an individual customer)."""
     from guanxi.api.schemas import record_out
     from guanxi.core import grouping
 
-    entity = registry.get("contact")
-    grouping.attach(entity, [contact], user)
-    details = record_out(entity, contact)
-    details["tags"] = [tag.name for tag in contact.tag_list]
-    details["groups"] = [group.name for group in contact.group_list]
-    account = contact.account
-    return {
-        "exported_at": timezone.now().isoformat(),
-        "contact": details,
-        "account": {"id": account.pk, "number": account.number, "name": account.name},
-        "consents": [
-            {
-                "channel": consent.channel,
-                "status": consent.status,
-                "source": consent.source,
-                "recorded_at": consent.recorded_at.isoformat(),
-                "recorded_by": str(consent.actor) if consent.actor else "",
-                "note": consent.note,
-            }
-            for consent in Consent.objects.filter(contact=contact).select_related("actor")
-        ],
-        "history": [
-            {
-                "at": entry.at.isoformat(),
-                "action": entry.action,
-                "user": str(entry.actor) if entry.actor else "",
-                "changes": entry.changes,
-            }
-            for entry in audit.history("contact", contact.pk)
-        ],
-    }
+    entity_name, whose = _person(person)
+    entity = registry.get(entity_name)
+    grouping.attach(entity, [person], user)
+    details = record_out(entity, person)
+    details["tags"] = [tag.name for tag in person.tag_list]
+    details["groups"] = [group.name for group in person.group_list]
+    data: dict[str, Any] = {"exported_at": timezone.now().isoformat(), entity_name: details}
+    if entity_name == "contact":
+        account = person.account
+        data["account"] = {"id": account.pk, "number": account.number, "name": account.name}
+    else:
+        data["contacts"] = [
+            {"id": contact.pk, "name": contact.name}
+            for contact in Contact.objects.visible_to(user, "view").filter(account=person)
+        ]
+    data["consents"] = [
+        {
+            "channel": consent.channel,
+            "status": consent.status,
+            "source": consent.source,
+            "recorded_at": consent.recorded_at.isoformat(),
+            "recorded_by": str(consent.actor) if consent.actor else "",
+            "note": consent.note,
+        }
+        for consent in Consent.objects.filter(**whose).select_related("actor")
+    ]
+    data["history"] = [
+        {
+            "at": entry.at.isoformat(),
+            "action": entry.action,
+            "user": str(entry.actor) if entry.actor else "",
+            "changes": entry.changes,
+        }
+        for entry in audit.history(entity_name, person.pk)
+    ]
+    return data
 
 
 def _scrub(changes: dict[str, Any], erased: tuple[str, ...] = ERASED_FIELDS) -> dict[str, Any]:

@@ -12,4 +12,9 @@ urlpatterns = [
     path("contacts/<int:pk>/erase/", views.erase, name="contact_erase"),
     path("accounts/<int:pk>/consent/", views.account_consent_add, name="account_consent"),
     path("accounts/<int:pk>/erase/", views.account_erase, name="account_erase"),
+    path(
+        "accounts/<int:pk>/personal-data/",
+        views.account_personal_data,
+        name="account_personal_data",
+    ),
 ]

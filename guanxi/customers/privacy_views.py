@@ -53,19 +53,24 @@ def account_consent_add(request, pk: int):
     return _consent_add(request, "account", pk)
 
 
-def personal_data_for(user, pk: int):
-    """Return (contact, data) if the user may export this person's data, else raise."""
-    entity = registry.get("contact")
+def personal_data_for(user, pk: int, entity_name: str = "contact"):
+    """Return (person, data) if the user may export this person's data, else raise.
+
+    A person is a contact or an individual customer; a company is not found here.
+    """
+    entity = registry.get(entity_name)
     require(user, entity.name, Action.VIEW)
     require(user, entity.name, Action.EXPORT)
     if masking.masks_personal_data(user):
         raise PermissionDenied
-    contact = record_or_404(entity, user, pk, Action.EXPORT)
-    return contact, privacy.personal_data(contact, user)
+    person = record_or_404(entity, user, pk, Action.EXPORT)
+    if entity_name == "account" and person.kind != AccountKind.INDIVIDUAL:
+        raise Http404
+    return person, privacy.personal_data(person, user)
 
 
-def personal_data_response(contact, data, file_format: str) -> HttpResponse:
-    filename = f"contact-{contact.pk}-personal-data"
+def personal_data_response(person, data, file_format: str) -> HttpResponse:
+    filename = f"{person._meta.model_name}-{person.pk}-personal-data"
     if file_format == "xlsx":
         response = HttpResponse(
             personal_data_workbook(data),
@@ -84,6 +89,13 @@ def personal_data(request, pk: int):
     """Download everything held about this person, as JSON or Excel."""
     contact, data = personal_data_for(request.user, pk)
     return personal_data_response(contact, data, request.GET.get("format", "json"))
+
+
+@login_required
+def account_personal_data(request, pk: int):
+    """Download everything held about an individual customer, as JSON or Excel."""
+    account, data = personal_data_for(request.user, pk, "account")
+    return personal_data_response(account, data, request.GET.get("format", "json"))
 
 
 def _erase_page(request, entity_name: str, pk: int, erase):

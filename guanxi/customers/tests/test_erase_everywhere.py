@@ -85,3 +85,26 @@ def test_an_individual_customer_is_erased_on_the_screen_and_a_company_is_not(cli
     refused = api.post(f"/api/v1/accounts/{company.pk}/erase")
     assert refused.status_code == 400
     assert Account.objects.get(pk=company.pk).name == "华信科技有限公司"
+
+
+def test_an_individual_customers_data_can_be_exported_and_a_companys_cannot(client_for):
+    from django.urls import reverse
+
+    from guanxi.api.auth import token_create
+
+    rep = UserFactory(username="rep")
+    grant(rep, "account", ["view", "export"], scope="own")
+    person = AccountFactory(owner=rep, name="李女士", kind="individual", phone="13900002222")
+    company = AccountFactory(owner=rep, name="华信科技有限公司", kind="company")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=rep)}")
+
+    data = api.get(f"/api/v1/accounts/{person.pk}/personal-data").json()
+
+    assert (data["account"]["name"], data["account"]["phone"]) == ("李女士", "13900002222")
+    assert data["contacts"] == []
+    excel = client_for(rep).get(
+        reverse("customers:account_personal_data", args=[person.pk]), {"format": "xlsx"}
+    )
+    assert excel.status_code == 200
+    assert excel["Content-Disposition"].endswith(f'account-{person.pk}-personal-data.xlsx"')
+    assert api.get(f"/api/v1/accounts/{company.pk}/personal-data").status_code == 404

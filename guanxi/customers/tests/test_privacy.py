@@ -416,9 +416,9 @@ def test_an_individual_customer_has_consent_too(owner, client_for):
     assert consent_status(individual, "sms") == "withdrawn"
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="consent-sms">Opted out' in page
-    # An individual is a person who may ask to be erased; their data export is a contact's.
+    # An individual is a person, who may ask for their data or to be erased.
     assert 'data-testid="erase"' in page
-    assert 'data-testid="personal-data-json"' not in page
+    assert 'data-testid="personal-data-json"' in page
     history = client.get(reverse("web:account_detail", args=[individual.pk]) + "?tab=history")
     assert "SMS consent" in history.content.decode()
     records = client.get(reverse("web:account_list"), {"opted_out": "sms"}).context["records"]

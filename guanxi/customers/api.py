@@ -37,6 +37,7 @@ class PoolOut(Schema):
     days_without_deal: int | None
     warning_days: int
     is_default: bool
+    departments: list[int]
     account_count: int
     account_count_capped: bool
 
@@ -157,7 +158,7 @@ def pool_list(request):
     """List the active public pools the user's roles give access to."""
     require(request.auth, "account", Action.VIEW)
     items = []
-    for pool in ownership.accessible_pools(request.auth):
+    for pool in ownership.accessible_pools(request.auth).prefetch_related("departments"):
         count, capped = queries.capped_count(ownership.pool_accounts(request.auth, pool))
         items.append(
             {
@@ -168,6 +169,7 @@ def pool_list(request):
                 "days_without_deal": pool.days_without_deal,
                 "warning_days": pool.warning_days,
                 "is_default": pool.is_default,
+                "departments": [department.pk for department in pool.departments.all()],
                 "account_count": count,
                 "account_count_capped": capped,
             }

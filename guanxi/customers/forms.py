@@ -238,6 +238,7 @@ class PoolForm(forms.ModelForm):
             "name",
             "description",
             "roles",
+            "departments",
             "days_without_follow_up",
             "days_without_deal",
             "warning_days",
@@ -247,6 +248,7 @@ class PoolForm(forms.ModelForm):
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "roles": forms.CheckboxSelectMultiple,
+            "departments": forms.CheckboxSelectMultiple,
         }
 
     def clean_is_default(self):

@@ -35,7 +35,8 @@ LEDGER_FIELDS = frozenset({"points_balance", "points_lifetime", "membership_leve
 class Pool(BaseModel):
     """Hold a public pool (公海) of customers nobody owns, and its return rule.
 
-    Users whose roles are given access see the pool's customers and may claim them. An
+    Users whose roles are given access (within the pool's departments, if it names any)
+    see the pool's customers and may claim them. An
     owned customer keeps its pool: the return rule sends it back there after too many days
     without a follow-up or without a deal. Customers of no pool follow the default pool.
     """
@@ -48,6 +49,16 @@ class Pool(BaseModel):
         related_name="pools",
         blank=True,
         help_text=_("Users with one of these roles see this pool and may claim from it."),
+    )
+    departments = models.ManyToManyField(
+        "core.Department",
+        verbose_name=_("departments"),
+        related_name="pools",
+        blank=True,
+        help_text=_(
+            "If set, only users of these departments (or departments below them) see the "
+            "pool, e.g. one pool per sales region. Empty: every department."
+        ),
     )
     days_without_follow_up = models.PositiveIntegerField(
         _("return after days without follow-up"),

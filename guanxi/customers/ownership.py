@@ -79,9 +79,23 @@ def accessible_pool_ids(user: User) -> list[int]:
         pools = Pool.objects.filter(is_active=True)
         if not user.is_superuser:
             pools = pools.filter(roles__users=user)
+            # A pool named for departments opens to them and the departments below them.
+            department_ids = _department_and_above(user)
+            restricted = Pool.objects.filter(departments__isnull=False)
+            pools = pools.exclude(
+                pk__in=restricted.exclude(departments__in=department_ids).values("pk")
+            )
         return sorted(set(pools.values_list("id", flat=True)))
 
     return cached_for(user, "pools", compute)
+
+
+def _department_and_above(user: User) -> list[int]:
+    """Return the ids of the user's department and of every department above it."""
+    department = user.department
+    if department is None:
+        return []
+    return [int(part) for part in department.path.strip("/").split("/") if part]
 
 
 def accessible_pools(user: User):

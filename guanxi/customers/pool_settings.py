@@ -18,7 +18,7 @@ from guanxi.web.views.decorators import settings_required
 @settings_required
 def pool_settings_list(request):
     """List the pools with who may use them, their rule and how many customers sit in them."""
-    pools = Pool.objects.prefetch_related("roles").annotate(
+    pools = Pool.objects.prefetch_related("roles", "departments").annotate(
         waiting=Count("accounts", filter=Q(accounts__owner__isnull=True))
     )
     return render(

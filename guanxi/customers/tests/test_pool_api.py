@@ -42,6 +42,7 @@ def test_pools_lists_only_pools_open_to_the_users_roles(pool):
                 "days_without_deal": None,
                 "warning_days": 3,
                 "is_default": False,
+                "departments": [],
                 "account_count": 1,
                 "account_count_capped": False,
             }

@@ -58,3 +58,29 @@ def test_editing_a_pool_customer_to_give_it_an_owner_over_the_cap_is_refused(set
     assert "may own at most 1 customers" in response.content.decode()
     account.refresh_from_db()
     assert account.owner is None
+
+
+def test_a_pool_named_for_a_department_opens_to_it_and_the_departments_below():
+    from guanxi.core.tests.factories import DepartmentFactory
+    from guanxi.customers import ownership
+
+    east = DepartmentFactory(name="华东销售部")
+    shanghai = DepartmentFactory(name="上海组", parent=east)
+    south = DepartmentFactory(name="华南销售部")
+    everyone = Pool.objects.create(name="公海")
+    east_pool = Pool.objects.create(name="华东公海")
+    east_pool.departments.add(east)
+    reps = {}
+    for name, department in (("sh", shanghai), ("gz", south), ("none", None)):
+        rep = UserFactory(username=name, department=department)
+        role = grant(rep, "account", ["view"], scope="own")
+        everyone.roles.add(role)
+        east_pool.roles.add(role)
+        reps[name] = rep
+    in_east = pool_account(east_pool, name="华东的客户")
+
+    assert ownership.accessible_pool_ids(reps["sh"]) == sorted([everyone.pk, east_pool.pk])
+    assert ownership.accessible_pool_ids(reps["gz"]) == [everyone.pk]
+    assert ownership.accessible_pool_ids(reps["none"]) == [everyone.pk]
+    assert Account.objects.visible_to(reps["sh"]).filter(pk=in_east.pk).exists()
+    assert not Account.objects.visible_to(reps["gz"]).filter(pk=in_east.pk).exists()

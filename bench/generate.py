@@ -894,10 +894,10 @@ def load_sqlite(plan: Plan, tasks, workers: int) -> None:
     raw.execute("PRAGMA temp_store = MEMORY")
     raw.execute("BEGIN IMMEDIATE")
     try:
-        placeholders = "?, " * len(TABLES)
+        parameters = ", ".join("?" * len(TABLES))
         indexes = raw.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({placeholders[:-2]})",
+            f"AND tbl_name IN ({parameters})",
             TABLES,
         ).fetchall()
         for name, _sql in indexes:

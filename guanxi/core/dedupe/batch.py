@@ -51,27 +51,19 @@ def find_duplicates_many(
             entity=entity_name, object_id__in=candidate_ids
         ).values_list("object_id", "values")
     )
-    scored_rows: list[dict[int, tuple[float, list]]] = []
-    for profile, keys in zip(profiles, row_keys, strict=True):
-        scored: dict[int, tuple[float, list]] = {}
-        for object_id in {object_id for key in keys for object_id in by_key.get(key, [])}:
-            if object_id in stored:
-                value, reasons = engine.score(rules, profile, stored[object_id])
-                if value >= rules.threshold:
-                    scored[object_id] = (value, reasons)
-        scored_rows.append(scored)
+    scored_rows = [
+        engine.scored_candidates(
+            rules,
+            profile,
+            {
+                object_id: stored[object_id]
+                for key in keys
+                for object_id in by_key.get(key, [])
+                if object_id in stored
+            },
+        )
+        for profile, keys in zip(profiles, row_keys, strict=True)
+    ]
     matched_ids = {object_id for scored in scored_rows for object_id in scored}
-    queryset = entity.model.objects.all()
-    if user is not None:
-        queryset = entity.model.objects.visible_to(user, "view")
-    records = {record.pk: record for record in queryset.filter(pk__in=matched_ids)}
-    results = []
-    for scored in scored_rows:
-        matches = [
-            engine.DuplicateMatch(records[object_id], value, engine.reason_texts(entity, reasons))
-            for object_id, (value, reasons) in scored.items()
-            if object_id in records
-        ]
-        matches.sort(key=lambda match: (-match.score, match.record.pk))
-        results.append(matches[:limit])
-    return results
+    records = engine.visible_records(entity, matched_ids, user) if matched_ids else {}
+    return [engine.best_matches(entity, scored, records, limit) for scored in scored_rows]

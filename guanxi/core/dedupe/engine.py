@@ -292,6 +292,40 @@ def candidate_profiles(entity: Entity, keys: list[str], exclude_pk=None) -> dict
     return found
 
 
+def scored_candidates(
+    rules: DuplicateRules, profile: dict, candidates: dict[int, dict]
+) -> dict[int, tuple[float, list]]:
+    """Return {id: (score, reasons)} of the candidates that reach the rules' threshold."""
+    scored = {}
+    for object_id, other in candidates.items():
+        value, reasons = score(rules, profile, other)
+        if value >= rules.threshold:
+            scored[object_id] = (value, reasons)
+    return scored
+
+
+def visible_records(entity: Entity, ids, user) -> dict[int, models.Model]:
+    """Return {id: record} of the records the user may view (all of them without a user)."""
+    queryset = entity.model.objects.all()
+    if user is not None:
+        queryset = entity.model.objects.visible_to(user, "view")
+    records = queryset.filter(pk__in=list(ids)).select_related(*entity.select_related)
+    return {record.pk: record for record in records}
+
+
+def best_matches(
+    entity: Entity, scored: dict[int, tuple[float, list]], records: dict, limit: int
+) -> list[DuplicateMatch]:
+    """Return the scored records that are at hand as matches, best first."""
+    matches = [
+        DuplicateMatch(records[object_id], value, reason_texts(entity, reasons))
+        for object_id, (value, reasons) in scored.items()
+        if object_id in records
+    ]
+    matches.sort(key=lambda match: (-match.score, match.record.pk))
+    return matches[:limit]
+
+
 def duplicate_check(
     entity_name: str, values: Any, *, user=None, exclude_pk: int | None = None, limit: int = 10
 ) -> DuplicateCheck:
@@ -305,23 +339,13 @@ def duplicate_check(
         return DuplicateCheck([])
     profile = profile_of(entity, values)
     candidates = candidate_profiles(entity, keys_of(entity, profile), exclude_pk)
-    scored = {}
-    for object_id, other in candidates.items():
-        value, reasons = score(rules, profile, other)
-        if value >= rules.threshold:
-            scored[object_id] = (value, reasons)
+    scored = scored_candidates(rules, profile, candidates)
     if not scored:
         return DuplicateCheck([])
-    queryset = entity.model.objects.all()
-    if user is not None:
-        queryset = entity.model.objects.visible_to(user, "view")
-    records = queryset.filter(pk__in=list(scored)).select_related(*entity.select_related)
-    matches = [
-        DuplicateMatch(record, scored[record.pk][0], reason_texts(entity, scored[record.pk][1]))
-        for record in records
-    ]
-    matches.sort(key=lambda match: (-match.score, match.record.pk))
-    return DuplicateCheck(matches[:limit], hidden=len(scored) - len(matches))
+    records = visible_records(entity, scored, user)
+    return DuplicateCheck(
+        best_matches(entity, scored, records, limit), hidden=len(scored) - len(records)
+    )
 
 
 def find_duplicates(

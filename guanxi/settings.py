@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.web",
     "guanxi.api",
     "guanxi.customers",
+    "guanxi.activities",
     "guanxi.dataio",
 ]
 

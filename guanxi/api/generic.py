@@ -93,6 +93,7 @@ def get_record(entity: Entity, user, pk: int, action: str = Action.VIEW):
     record = (
         entity.model.objects.visible_to(user, action)
         .select_related(*entity.select_related)
+        .prefetch_related(*entity.prefetch_related)
         .filter(pk=pk)
         .first()
     )

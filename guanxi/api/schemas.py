@@ -24,6 +24,8 @@ class ListParams(Schema):
 
 
 def python_type(model_field: models.Field) -> Any:
+    if isinstance(model_field, models.ManyToManyField):
+        return list[int]
     if isinstance(model_field, models.JSONField):
         return Any
     if isinstance(model_field, models.ForeignKey):
@@ -88,6 +90,10 @@ def record_out(entity: Entity, record, *, mask: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in entity.api_fields:
         model_field = entity.model._meta.get_field(name)
+        if model_field.many_to_many:
+            # Read from the prefetched rows (Entity.prefetch_related), not one query each.
+            data[name] = [related.pk for related in getattr(record, name).all()]
+            continue
         data[name] = privacy.shown(entity, name, getattr(record, model_field.attname), mask)
     data["custom"] = dict(getattr(record, "custom", None) or {})
     if entity.has_tags:

@@ -83,6 +83,8 @@ def record_value(
     if isinstance(model_field, models.ForeignKey):
         related = getattr(record, key)
         return str(related) if related is not None else ""
+    if isinstance(model_field, models.ManyToManyField):
+        return ", ".join(str(related) for related in getattr(record, key).all())
     return format_value(getattr(record, key, None))
 
 

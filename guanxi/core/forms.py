@@ -10,7 +10,7 @@ from guanxi.core import customfields, grouping, privacy, registry
 from guanxi.core.choices import Action
 from guanxi.core.models import User
 from guanxi.core.permissions import can
-from guanxi.core.widgets import AutocompleteSelect
+from guanxi.core.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 # A hidden field beside the tag box: its presence says the form set the tags.
 SENT_SUFFIX = "__sent"
@@ -98,14 +98,18 @@ class EntityForm(forms.ModelForm):
 
     def _scope_choices(self, name: str, field: forms.ModelChoiceField) -> None:
         model = field.queryset.model
+        multiple = isinstance(field, forms.ModelMultipleChoiceField)
         if model is User:
             field.queryset = User.objects.filter(is_active=True).order_by("username")
+            if multiple:
+                field.widget.attrs["data-choices"] = "1"
             return
         target = registry.for_model(model)
         if target is None:
             return
         field.queryset = model.objects.visible_to(self.user, Action.VIEW)
-        field.widget = AutocompleteSelect(
+        widget_class = AutocompleteSelectMultiple if multiple else AutocompleteSelect
+        field.widget = widget_class(
             entity=target.name, attrs=field.widget.attrs, choices=field.widget.choices
         )
         field.widget.choices = field.choices

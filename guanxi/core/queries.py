@@ -104,7 +104,10 @@ def record_list(entity: Entity, user, params: Mapping, *, action: str = "view") 
     if query:
         queryset = queryset.filter(pk__in=search.matching_ids(entity.name, query))
     ordering = (_values(params, "ordering") or [""])[0]
-    return queryset.select_related(*entity.select_related).order_by(*ordering_for(entity, ordering))
+    queryset = queryset.select_related(*entity.select_related)
+    if entity.prefetch_related:
+        queryset = queryset.prefetch_related(*entity.prefetch_related)
+    return queryset.order_by(*ordering_for(entity, ordering))
 
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:

@@ -96,6 +96,8 @@ class Entity:
     search_keys: Callable[[Any], Iterable[str]] | None = None
     search_subtitle: Callable[[Any], str] | None = None
     select_related: tuple[str, ...] = ()
+    # Many-to-many fields lists and the API read in one query per page, not per row.
+    prefetch_related: tuple[str, ...] = ()
     ordering: str = "-id"
     api_fields: list[str] = field(default_factory=list)
     bulk_edit_fields: list[str] = field(default_factory=list)
@@ -111,6 +113,8 @@ class Entity:
     # selection form).
     detail_actions: str = ""
     bulk_actions: str = ""
+    # A template shown under the fields on the overview tab (context as detail_actions).
+    overview_extra: str = ""
     # Records can carry tags and join groups (core.grouping).
     has_tags: bool = False
     has_groups: bool = False
@@ -129,6 +133,11 @@ class Entity:
     before_bulk_set: Callable[[Any, Any, dict], None] | None = None
     # Called with a record and the names of the fields a bulk edit just set on it.
     on_bulk_set: Callable[[Any, Iterable[str]], None] | None = None
+    # Called inside the write's transaction after a form created (before is None) or
+    # updated a record: (actor, record, before snapshot) — e.g. a series' next occurrence.
+    after_write: Callable[[Any, Any, dict | None], None] | None = None
+    # Extra payload of the entity's domain events, e.g. the customer an activity is with.
+    event_payload: Callable[[Any], dict[str, Any]] | None = None
 
     @property
     def verbose_name(self) -> str:

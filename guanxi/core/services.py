@@ -70,12 +70,14 @@ def record_written(
         search.index_record(entity.name, instance)
         dedupe.index_record(entity.name, instance)
     past = {"create": "created", "update": "updated", "delete": "deleted"}.get(action, action)
+    extra = entity.event_payload(instance) if entity.event_payload else {}
     events.emit(
         f"{entity.name}.{past}",
         entity=entity.name,
         id=instance.pk,
         actor_id=getattr(actor, "pk", None),
         changes=changes,
+        **extra,
     )
 
 
@@ -105,6 +107,8 @@ def record_create(*, actor: User, entity: Entity, form) -> models.Model:
     after = audit.snapshot(instance)
     changes = {key: [None, value] for key, value in after.items() if value not in (None, "", [])}
     changes.update(_save_tags(actor, entity, form, instance))
+    if entity.after_write:
+        entity.after_write(actor, instance, None)
     record_written(
         actor=actor, entity=entity, instance=instance, action=AuditAction.CREATE, changes=changes
     )
@@ -141,6 +145,8 @@ def record_update(
     form.save_m2m()
     if not owner_changed:
         ensure_in_scope(actor, instance, Action.EDIT)
+    if entity.after_write:
+        entity.after_write(actor, instance, before)
     record_written(
         actor=actor,
         entity=entity,

@@ -35,3 +35,9 @@ class AutocompleteSelect(forms.Select):
         ]
         groups.append((None, options, 0))
         return groups
+
+
+class AutocompleteSelectMultiple(AutocompleteSelect, forms.SelectMultiple):
+    """Render a many-to-many select holding only the chosen options; more load as you type."""
+
+    allow_multiple_selected = True

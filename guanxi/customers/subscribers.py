@@ -53,6 +53,7 @@ def owner_edited(event: events.Event) -> None:
 
 
 events.subscribe("activity.created", follow_up_recorded)
+events.subscribe("activity.updated", follow_up_recorded)
 events.subscribe("account.created", owner_edited)
 events.subscribe("account.updated", owner_edited)
 

@@ -12,6 +12,8 @@ import csv
 import re
 import tempfile
 
+from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -48,6 +50,13 @@ def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000, mask: bool 
     user_keys = {f"custom.{d.key}" for d in definitions if d.field_type == "user"}
     # Custom user fields hold ids: their names are read once, not once per row.
     users = dict(User.objects.values_list("pk", "username")) if user_keys else None
+    datetime_keys = {
+        key
+        for key in keys
+        if "." not in key
+        and isinstance(getattr(entity.model, key, None), DeferredAttribute)
+        and isinstance(entity.model._meta.get_field(key), models.DateTimeField)
+    }
     records = grouping.with_tags(entity, queryset.iterator(chunk_size=chunk_size), chunk_size)
     for record in records:
         row = []
@@ -57,6 +66,10 @@ def export_rows(entity: Entity, queryset, *, chunk_size: int = 2000, mask: bool 
                 value = customfields.display(
                     definition, (record.custom or {}).get(definition.key), users
                 )
+            elif key in datetime_keys:
+                # Unambiguous local time that spreadsheets sort and the importer reads back.
+                moment = getattr(record, key)
+                value = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
             else:
                 value = display.record_value(entity, record, key, by_key, mask=mask)
             row.append(neutralise(value))

@@ -291,7 +291,7 @@ class Importer:
             self.entity.model.objects.bulk_create(instances, batch_size=500)
             for outcome in outcomes:
                 if outcome.form is not None:
-                    outcome.form.save_m2m()
+                    outcome.form._save_m2m()  # many-to-many values, e.g. participants
             self._ensure_in_scope(instances)
             self._write_history(instances)
         self.counts["created"] += len(instances)
@@ -319,6 +319,8 @@ class Importer:
             if model_field.name.endswith("_e164"):
                 source = model_field.name[: -len("_e164")]
                 setattr(instance, model_field.attname, _normalized_phone(getattr(instance, source)))
+        if hasattr(instance, "derive_fields"):
+            instance.derive_fields()
         return instance
 
     def _number(self, instances: list[models.Model]) -> None:

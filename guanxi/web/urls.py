@@ -86,6 +86,7 @@ urlpatterns = [
     path("settings/", include(settings_views.urlpatterns)),
     # Screens special to an entity come before its generic ones.
     path("", include("guanxi.customers.urls")),
+    path("", include("guanxi.activities.urls")),
     path("", include("guanxi.customers.loyalty_urls")),
     *[
         path(f"{entity.plural}/", include(entity_patterns(entity)))

@@ -27,6 +27,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from pypinyin import lazy_pinyin
 
+from guanxi.activities import demo as activities_demo
 from guanxi.core import audit, dedupe, org, search
 from guanxi.core.choices import Action, AuditAction, CustomFieldType, Scope, ShareAccess
 from guanxi.core.models import (
@@ -365,7 +366,7 @@ def company_domain(brand: str, industry_word: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 ALL_ACTIONS = [action.value for action in Action]
-CUSTOMER_ENTITIES = ("account", "contact", "group")
+CUSTOMER_ENTITIES = ("account", "contact", "group", "activity")
 # role name → (description, actions, scope)
 ROLES = {
     "系统管理员": ("System administrator: everything on all records.", ALL_ACTIONS, Scope.ALL),
@@ -614,6 +615,7 @@ class DemoData:
         self.audit_entries: list[AuditEntry] = []
         self.shares = 0
         self.pool = None
+        self.activities: dict = {}
         self.labels: dict[str, int] = {}
         self.loyalty: dict = {}
 
@@ -1015,6 +1017,7 @@ def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
     ImportRun.objects.filter(user__in=users).delete()
+    activities_demo.delete(users)
     Group.objects.filter(owner__in=users).delete()
     for entity_name, model in (("contact", Contact), ("account", Account)):
         records = model.objects.filter(created_by__in=users)
@@ -1123,6 +1126,13 @@ class Command(BaseCommand):
             users=organisation.users,
             now=data.now,
         )
+        data.activities = activities_demo.create(
+            rng,
+            accounts=[classified[account.pk] for account in data.accounts],
+            contacts=data.contacts,
+            users=organisation.users,
+            now=data.now,
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1153,7 +1163,8 @@ class Command(BaseCommand):
             f"{data.pool.pool.name}, {data.labels['tags']} tags on records, "
             f"{data.labels['groups']} groups, {data.labels['consents']} consent records, "
             f"{data.loyalty['points_entries']} points entries, "
-            f"{data.loyalty['classified']} customers classified by rules."
+            f"{data.loyalty['classified']} customers classified by rules, "
+            f"{data.activities['activities']} activities."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

@@ -54,6 +54,7 @@
         searchField: [],
         maxOptions: 20,
         preload: "focus",
+        plugins: select.multiple ? ["remove_button"] : [],
         load: function (query, callback) {
           fetch(url + "?q=" + encodeURIComponent(query), { credentials: "same-origin" })
             .then(function (response) { return response.json(); })
@@ -77,8 +78,17 @@
     });
   }
 
+  function initChoices(root) {
+    if (typeof TomSelect === "undefined") return;
+    root.querySelectorAll("select[data-choices]").forEach(function (select) {
+      if (select.tomselect) return;
+      new TomSelect(select, { maxOptions: 200, plugins: ["remove_button"] });
+    });
+  }
+
   function init(root) {
     initBulk(root);
+    initChoices(root);
     initAutocomplete(root);
     initTags(root);
   }

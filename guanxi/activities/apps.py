@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitiesConfig(AppConfig):
+    name = "guanxi.activities"
+    label = "activities"
+    verbose_name = _("Activities")
+
+    def ready(self):
+        from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
+            entities,
+            links,
+        )

@@ -1,0 +1,5 @@
+"""Models of the activities app; each part of the app keeps its models in its own module."""
+
+from guanxi.activities.models.activity import Activity, ActivityAttachment
+
+__all__ = ["Activity", "ActivityAttachment"]

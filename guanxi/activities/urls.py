@@ -1,0 +1,20 @@
+"""URLs of the screens special to activities (inside the web namespace)."""
+
+from django.urls import path
+
+from guanxi.activities import views
+
+urlpatterns = [
+    path("my-day/", views.my_day, name="my_day"),
+    path(
+        "activities/<int:pk>/status/<str:status>/",
+        views.activity_status,
+        name="activity_status",
+    ),
+    path("activities/<int:pk>/attach/", views.activity_attach, name="activity_attach"),
+    path(
+        "activities/attachments/<int:pk>/",
+        views.activity_attachment,
+        name="activity_attachment",
+    ),
+]

@@ -9,6 +9,7 @@ class ActivitiesConfig(AppConfig):
 
     def ready(self):
         from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
+            bulk,
             entities,
             links,
         )

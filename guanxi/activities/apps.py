@@ -9,6 +9,7 @@ class ActivitiesConfig(AppConfig):
 
     def ready(self):
         from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
+            calendar_links,
             entities,
             links,
         )

@@ -537,3 +537,17 @@ def test_the_sidebar_links_to_the_calendar(rep, client_for):
     assert 'data-testid="menu-calendar"' in content
     assert client_for(UserFactory(username="nobody")).get("/calendar/").status_code == 403
     assert Client().get("/calendar/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_click_on_an_empty_slot_opens_a_new_activity_at_that_time(rep, client_for):
+    client = client_for(rep)
+    week = client.get("/calendar/?view=week&date=2026-11-25").content.decode()
+    assert 'data-start="2026-11-25T09:30"' in week
+    month = client.get("/calendar/?date=2026-11-25").content.decode()
+    assert "starts_at=2026-11-25T09:00&amp;ends_at=2026-11-25T10:00" in month
+    form = client.get(
+        "/activities/new/?kind=meeting&starts_at=2026-11-25T09:30&ends_at=2026-11-25T10:30"
+    ).content.decode()
+    assert 'value="2026-11-25T09:30"' in form
+    assert 'value="2026-11-25T10:30"' in form

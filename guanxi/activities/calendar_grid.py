@@ -149,10 +149,8 @@ class Day:
 
     @property
     def items(self) -> list[Placed]:
-        return sorted(
-            self.all_day + self.timed,
-            key=lambda placed: (not placed.activity.all_day, placed.start_minute),
-        )
+        """Return the day's activities: all-day and multi-day first, then by start."""
+        return self.all_day + self.timed
 
     @property
     def shown(self) -> list[Placed]:

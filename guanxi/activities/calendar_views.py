@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -15,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from guanxi.activities import calendar_grid as grid
 from guanxi.activities import calendar_queries, calendar_services, ics, queries
@@ -203,7 +204,7 @@ def feed_activities(user) -> list[Activity]:
     )
 
 
-@require_GET
+@require_safe
 def calendar_feed(request, token: str):
     """Serve a user's calendar as iCalendar to programs that subscribe; no login needed.
 
@@ -223,7 +224,12 @@ def calendar_feed(request, token: str):
         name = _("Guanxi: %(user)s") % {"user": user}
     body = ics.calendar(feed_activities(user), name=name)
     calendar_services.feed_fetched(feed)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
     response["Content-Disposition"] = 'inline; filename="guanxi.ics"'
     response["Cache-Control"] = "private, max-age=900"
     response["X-Robots-Tag"] = "noindex"

@@ -491,6 +491,9 @@ def test_the_feed_url_works_without_login_and_reset_revokes_it(rep):
     assert "SUMMARY:季度回顾\\; Q4\\, review" in text
     assert "Long ago" not in text and "Not mine" not in text
     assert CalendarFeed.objects.get(user=rep).last_fetched_at is not None
+    unchanged = Client().get(path, HTTP_IF_NONE_MATCH=response["ETag"])
+    assert unchanged.status_code == 304
+    assert Client().head(path).status_code == 200
 
     new_url = client.post("/api/v1/calendar/feed/reset").json()["url"]
     assert new_url != url

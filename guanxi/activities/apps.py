@@ -10,6 +10,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
             bulk,
+            calendar_links,
             entities,
             links,
         )

@@ -1,6 +1,6 @@
 """URLs of the screens special to activities (inside the web namespace)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from guanxi.activities import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
         views.activity_attachment,
         name="activity_attachment",
     ),
+    path("", include("guanxi.activities.calendar_urls")),
 ]

@@ -1,5 +1,6 @@
 """Models of the activities app; each part of the app keeps its models in its own module."""
 
 from guanxi.activities.models.activity import Activity, ActivityAttachment
+from guanxi.activities.models.calendar import CalendarFeed  # noqa: F401
 
 __all__ = ["Activity", "ActivityAttachment"]

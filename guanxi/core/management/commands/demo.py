@@ -27,6 +27,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from pypinyin import lazy_pinyin
 
+from guanxi.activities import calendar_demo
 from guanxi.activities import demo as activities_demo
 from guanxi.core import audit, dedupe, org, search
 from guanxi.core.choices import Action, AuditAction, CustomFieldType, Scope, ShareAccess
@@ -1018,6 +1019,7 @@ def delete_demo() -> None:
     users = list(demo_users().values_list("pk", flat=True))
     ImportRun.objects.filter(user__in=users).delete()
     activities_demo.delete(users)
+    calendar_demo.delete(users)
     Group.objects.filter(owner__in=users).delete()
     for entity_name, model in (("contact", Contact), ("account", Account)):
         records = model.objects.filter(created_by__in=users)
@@ -1133,6 +1135,7 @@ class Command(BaseCommand):
             users=organisation.users,
             now=data.now,
         )
+        calendar_demo.create(rng, users=organisation.users, now=data.now)
         return data
 
     def ensure_admin(self, password: str) -> str:

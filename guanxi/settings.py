@@ -218,6 +218,10 @@ GUANXI_DEFAULT_CURRENCY = os.environ.get("GUANXI_DEFAULT_CURRENCY", "CNY")
 GUANXI_LIST_COUNT_CAP = int(os.environ.get("GUANXI_LIST_COUNT_CAP", "10000"))
 # Largest spreadsheet accepted by the import screen and API; `guanxi import` has no limit.
 GUANXI_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("GUANXI_IMPORT_MAX_UPLOAD_MB", "40"))
+# Where users reach Guanxi: links in emails (notifications, digests) start with it.
+GUANXI_BASE_URL = os.environ.get("GUANXI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How often an open page asks for the bell's unread count.
+GUANXI_NOTIFICATION_POLL_SECONDS = int(os.environ.get("GUANXI_NOTIFICATION_POLL_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

@@ -11,7 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from guanxi.activities import api as activities_api
 from guanxi.activities import calendar_api
-from guanxi.api import duplicates, labels, org, privacy
+from guanxi.api import duplicates, labels, notifications, org, privacy
 from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
 from guanxi.api.generic import build_router
@@ -89,6 +89,7 @@ api.add_router("/", customers_api.contacts_router)
 api.add_router("/imports", imports_router)
 api.add_router("/exports", exports_router)
 api.add_router("/duplicates", duplicates.router)
+api.add_router("/notifications", notifications.router)
 api.add_router("/", labels.router)
 api.add_router("/", privacy.router)
 api.add_router("/", loyalty_api.router)

@@ -73,3 +73,14 @@ class TagColor(models.TextChoices):
     PINK = "pink", _("Pink")
     CYAN = "cyan", _("Cyan")
     GRAY = "secondary", _("Grey")
+
+
+class NotificationCategory(models.TextChoices):
+    """What a notification is about; each user chooses per category how to be told."""
+
+    REMINDER = "reminder", _("Reminders")
+    ASSIGNMENT = "assignment", _("Assignments and transfers")
+    SHARE = "share", _("Shares and mentions")
+    JOB = "job", _("Finished background jobs")
+    POOL = "pool", _("Public pool warnings")
+    SYSTEM = "system", _("System messages")

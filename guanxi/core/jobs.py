@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from guanxi.core.choices import JobStatus
+from guanxi.core.choices import JobStatus, NotificationCategory
 from guanxi.core.models import Job, User
 
 logger = logging.getLogger(__name__)
@@ -95,4 +95,5 @@ def job_run(job_id: int) -> None:
             title=_("Finished: %(title)s") % {"title": job.title},
             body=result.get("message", ""),
             url=f"/jobs/{job.pk}/",
+            category=NotificationCategory.JOB,
         )

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from guanxi.core import audit, dedupe, events, grouping, search
-from guanxi.core.choices import Action, AuditAction
-from guanxi.core.models import Notification, Sequence, Share, Team, User
+from guanxi.core.choices import Action, AuditAction, NotificationCategory
+from guanxi.core.models import Sequence, Share, Team, User
+from guanxi.core.notifications import notify
 from guanxi.core.permissions import can, ensure_in_scope, require
 from guanxi.core.registry import Entity
 
@@ -321,6 +322,7 @@ def record_share(
                     title=_("%(user)s shared %(record)s with you")
                     % {"user": actor, "record": instance},
                     url=_detail_url(entity, instance),
+                    category=NotificationCategory.SHARE,
                 )
     return shares
 
@@ -341,11 +343,6 @@ def record_unshare(*, actor: User, entity: Entity, instance: models.Model, share
     share.delete()
 
 
-def notify(*, recipient: User, title: str, body: str = "", url: str = "") -> Notification:
-    """Put a notification in a user's bell."""
-    return Notification.objects.create(recipient=recipient, title=title[:200], body=body, url=url)
-
-
 def _detail_url(entity: Entity, instance) -> str:
     from django.urls import reverse
 
@@ -362,6 +359,7 @@ def _notify_assigned(*, actor: User, entity: Entity, instance) -> None:
             title=_("%(user)s assigned %(entity)s %(record)s to you")
             % {"user": actor, "entity": entity.verbose_name, "record": instance},
             url=_detail_url(entity, instance),
+            category=NotificationCategory.ASSIGNMENT,
         )
     events.emit(
         f"{entity.name}.assigned",

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from guanxi.core import events
+from guanxi.core.choices import NotificationCategory
 from guanxi.core.services import notify
 from guanxi.customers.choices import OwnershipEnd
 from guanxi.customers.models import Account, Pool
@@ -209,6 +210,7 @@ def _notify_returned(owner, account: Account, pool: Pool, why: str) -> None:
             % {"record": account, "pool": pool},
             body=_reason(pool, why),
             url=reverse("web:account_detail", args=[account.pk]),
+            category=NotificationCategory.POOL,
         )
 
 
@@ -231,6 +233,7 @@ def _warn_batch(pool: Pool, to_warn: dict[int, datetime.datetime], now) -> int:
                     )
                     % {"record": account, "pool": pool, "days": days},
                     url=reverse("web:account_detail", args=[account.pk]),
+                    category=NotificationCategory.POOL,
                 )
         count += 1
     Account.objects.filter(pk__in=[a.pk for a in accounts]).update(pool_warned_at=now)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from guanxi.core import audit, events
-from guanxi.core.choices import Action, AuditAction
+from guanxi.core.choices import Action, AuditAction, NotificationCategory
 from guanxi.core.models import User
 from guanxi.core.permissions import ensure_in_scope, require
 from guanxi.core.services import notify
@@ -150,6 +150,7 @@ def _notify_owner(owner: User, actor: User, account: Account, *, assigned: bool)
             recipient=owner,
             title=title % {"user": actor, "record": account},
             url=reverse("web:account_detail", args=[account.pk]),
+            category=NotificationCategory.ASSIGNMENT,
         )
 
 

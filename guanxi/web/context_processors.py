@@ -16,6 +16,7 @@ def navigation(request):
         "menu_links": registry.links("menu", user),
         "settings_links": registry.links("settings", user),
         "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+        "notification_poll_seconds": settings.GUANXI_NOTIFICATION_POLL_SECONDS,
         "LANGUAGES": settings.LANGUAGES,
         "can_manage_settings": user.is_superuser or user.is_staff,
         "settings_entities": registry.entities(),

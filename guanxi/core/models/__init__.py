@@ -10,7 +10,7 @@ from guanxi.core.models.dedupe import (
 from guanxi.core.models.grouping import Group, GroupMember, Tag, Tagging
 from guanxi.core.models.org import Department, Role, RolePermission, Team, Territory, User
 from guanxi.core.models.records import AuditEntry, SearchToken, Share
-from guanxi.core.models.system import ApiToken, Job, Notification
+from guanxi.core.models.system import ApiToken, Job, Notification, NotificationPreference
 
 __all__ = [
     "ApiToken",
@@ -27,6 +27,7 @@ __all__ = [
     "Job",
     "MergeRecord",
     "Notification",
+    "NotificationPreference",
     "OwnedModel",
     "Role",
     "RolePermission",

@@ -1,4 +1,4 @@
-"""Pages around the records: home, search, notifications, jobs, language, profile."""
+"""Pages around the records: home, search, jobs, language, profile."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,33 +63,6 @@ def search_quick(request):
     query = request.GET.get("q", "").strip()
     hits = search.search(request.user, query, per_entity=5) if query else []
     return render(request, "web/partials/search_quick.html", {"hits": hits, "search_query": query})
-
-
-@login_required
-def notification_menu(request):
-    items = Notification.objects.filter(recipient=request.user)[:8]
-    return render(request, "web/partials/notification_menu.html", {"items": items})
-
-
-@login_required
-def notification_list(request):
-    items = Notification.objects.filter(recipient=request.user)[:200]
-    return render(request, "web/notifications.html", {"items": items})
-
-
-@login_required
-@require_POST
-def notification_read(request, pk: int | None = None):
-    """Mark one notification, or all of them, as read, and follow its link."""
-    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
-    if pk is not None:
-        notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
-        unread.filter(pk=pk).update(read_at=timezone.now())
-        if notification.url and url_has_allowed_host_and_scheme(notification.url, None):
-            return redirect(notification.url)
-    else:
-        unread.update(read_at=timezone.now())
-    return redirect("web:notification_list")
 
 
 @login_required

@@ -1,0 +1,27 @@
+"""Work of the activities app on the Huey queue: reminders every minute, digests hourly."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from guanxi.activities.digest import digest_send, digests_send_due
+from guanxi.activities.reminders import reminders_send_due
+from guanxi.core.models import User
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_reminders_every_minute() -> int:
+    """Send the reminders whose time has come."""
+    return reminders_send_due().reminded
+
+
+@db_periodic_task(crontab(minute="0"))
+def send_digests_hourly() -> int:
+    """Queue the daily digests of the users whose digest hour it now is."""
+    return digests_send_due().due
+
+
+@db_task(retries=3, retry_delay=300)
+def send_digest_email(user_id: int, now=None) -> bool:
+    """Send one user's digest; a failing mail server is retried three times."""
+    user = User.objects.filter(pk=user_id).first()
+    return bool(user) and digest_send(user, now=now)

@@ -7,7 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from guanxi.api.errors import ApiError
 from guanxi.core import notifications
@@ -165,7 +165,7 @@ def notification_delete(request, notification_id: int):
     notifications.notification_delete(
         actor=request.auth, notification=_own(request, notification_id)
     )
-    return 204, None
+    return Status(204, None)
 
 
 def _check_category(category: str) -> None:

@@ -11,6 +11,7 @@ class ActivitiesConfig(AppConfig):
         from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
             bulk,
             calendar_links,
+            email_sender,
             entities,
             links,
         )

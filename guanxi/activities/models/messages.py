@@ -36,6 +36,13 @@ class MessageTemplate(BaseModel):
     )
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # SMS providers in China send only templates they approved, named by a code.
+    provider_template = models.CharField(
+        _("provider template code"),
+        max_length=50,
+        blank=True,
+        help_text=_("For SMS: the code under which the SMS provider approved this text."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

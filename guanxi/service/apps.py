@@ -8,4 +8,4 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self):
-        from guanxi.service import subscribers, triggers  # noqa: F401  (registrations)
+        from guanxi.service import menu, subscribers, triggers  # noqa: F401  (registrations)

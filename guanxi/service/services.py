@@ -133,6 +133,16 @@ def assignee_for(plan: CarePlan, record) -> User | None:
     return plan.assignee
 
 
+def preview_assignee(plan: CarePlan, record) -> str:
+    """Say who would get a plan's task for a record, without taking a team member's turn."""
+    if plan.assign_to == AssignTo.TEAM and plan.team_id:
+        return _("%(team)s (in turn)") % {"team": plan.team}
+    if plan.assign_to == AssignTo.USER:
+        return str(plan.assignee or "—")
+    owner = record.owner or (record.account.owner if hasattr(record, "account") else None)
+    return str(owner or plan.assignee or "—")
+
+
 def template_for(plan: CarePlan, language: str) -> MessageTemplate | None:
     """Return the plan's suggested template in the language wanted, when it has that variant."""
     template = plan.template
@@ -421,8 +431,8 @@ def care_send(
     draft = care_draft(care_task, actor)
     if draft.template is None:
         raise CareError(_("This care plan suggests no message."))
-    subject = draft.subject if subject is None else subject.strip()
-    body = draft.body if body is None else body.strip()
+    subject = draft.subject if subject is None else " ".join(subject.split())
+    body = draft.body if body is None else body.replace("\r\n", "\n").strip()
     if not body:
         raise CareError(_("Write the message to send."))
     if not draft.to_address:

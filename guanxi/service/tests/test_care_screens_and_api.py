@@ -38,11 +38,12 @@ def test_sending_the_suggested_message_emails_the_contact_and_marks_care_done(
         subject="{{ contact.name }}，生日快乐",
         body="亲爱的{{ contact.name }}：\n生日快乐！\n{{ user.name }}",
     )
+    today = timezone.localdate()
     contact = ContactFactory(
-        name="张伟", owner=rep, email="zhang.wei@example.cn", birthday=datetime.date(1985, 6, 15)
+        name="张伟", owner=rep, email="zhang.wei@example.cn", birthday=today.replace(year=1988)
     )
     CarePlanFactory(days_before=0, template=template)
-    care_run(day=datetime.date(2026, 6, 15))
+    care_run(day=today)
     care = CareTask.objects.get()
     client = client_for(rep)
 

@@ -23,6 +23,6 @@ class AssignTo(models.TextChoices):
 
 
 class CareStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Not done yet")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.activities",
     "guanxi.dataio",
+    "guanxi.service",
 ]
 
 MIDDLEWARE = [

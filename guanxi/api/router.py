@@ -19,6 +19,7 @@ from guanxi.core import registry
 from guanxi.customers import api as customers_api
 from guanxi.customers import loyalty_api
 from guanxi.dataio.api import exports_router, imports_router
+from guanxi.service import api as service_api
 
 api = NinjaAPI(
     title="Guanxi CRM API",
@@ -92,3 +93,4 @@ api.add_router("/duplicates", duplicates.router)
 api.add_router("/", labels.router)
 api.add_router("/", privacy.router)
 api.add_router("/", loyalty_api.router)
+api.add_router("/", service_api.router)

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from guanxi.activities import messaging
 from guanxi.activities.choices import Channel
@@ -21,9 +21,9 @@ from guanxi.web.views.decorators import settings_required
 
 
 class TestSmsForm(forms.Form):
-    to = forms.CharField(label=gettext_lazy("Mobile number"), max_length=40)
+    to = forms.CharField(label=pgettext_lazy("sms settings", "Mobile number"), max_length=40)
     template = forms.ModelChoiceField(
-        label=gettext_lazy("Template"),
+        label=pgettext_lazy("sms settings", "Template"),
         queryset=MessageTemplate.objects.none(),
         required=False,
         help_text=gettext_lazy("Required by providers that send only approved templates."),
@@ -52,7 +52,9 @@ class TestSmsForm(forms.Form):
     def clean_to(self):
         number = normalize_phone(self.cleaned_data["to"])
         if not number:
-            raise forms.ValidationError(_("Enter a valid mobile number."), code="invalid")
+            raise forms.ValidationError(
+                pgettext("sms settings", "Enter a valid mobile number."), code="invalid"
+            )
         return number
 
     def clean(self):

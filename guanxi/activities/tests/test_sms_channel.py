@@ -245,3 +245,16 @@ def test_api_segments(admin_api, settings):
         "per_part": 70,
         "remaining": 62,
     }
+
+
+def test_settings_screen_and_segment_counter_in_chinese(admin_client, aliyun):
+    admin_client.post("/language/", {"language": "zh-hans"})
+    page = admin_client.get("/settings/sms/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    counter = admin_client.post(
+        "/settings/sms/segments/", {"text": "您好"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+
+    assert "阿里云短信" in page
+    assert "占位符（如 {{ contact.name }}）作为参数 ${contact_name} 发送。" in page
+    assert "最近 7 天" in page
+    assert counter.strip() == "8 个字符（UCS-2），共 1 条短信，末条还可输入 62 个字符"

@@ -152,7 +152,7 @@ def test_malformed_push_is_400_with_the_reason(client, sent, kind, body, detail)
 
 
 def test_bad_time_in_a_report_is_400_and_no_report_is_applied(client, sent):
-    payload = report() + [{**report()[0], "report_time": "yesterday"}]
+    payload = [*report(), {**report()[0], "report_time": "yesterday"}]
 
     response = push(client, "report", payload)
 

@@ -36,7 +36,7 @@ class TestSmsForm(forms.Form):
             attrs={
                 "rows": 3,
                 "hx-post": reverse_lazy("web:sms_segments"),
-                "hx-trigger": "keyup changed delay:300ms",
+                "hx-trigger": "input changed delay:300ms",
                 "hx-target": "#sms-segments",
             }
         ),

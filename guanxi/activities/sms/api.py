@@ -9,7 +9,8 @@ from ninja import Router, Schema, Status
 from guanxi.activities.sms import queries
 from guanxi.activities.sms.segments import sms_segments
 from guanxi.activities.sms.sender import configured_backend
-from guanxi.activities.sms.views import TestSmsForm, sms_send_test
+from guanxi.activities.sms.services import sms_send_test
+from guanxi.activities.sms.views import TestSmsForm
 from guanxi.api.errors import ApiError
 
 router = Router(tags=["SMS"])

@@ -164,3 +164,13 @@ def _opt_out(people, *, reply: str) -> None:
             source=ConsentSource.SMS_REPLY,
             note=reply,
         )
+
+
+def sms_send_test(*, actor, to: str, text: str = "", template=None) -> Message:
+    """Queue a test SMS from an administrator to a number."""
+    body = text
+    if template is not None and not body:
+        _subject, body = messaging.render_template(template, user=actor)
+    return messaging.message_queue(
+        actor=actor, channel=Channel.SMS, to_address=to, body=body, template=template
+    )

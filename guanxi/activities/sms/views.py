@@ -10,12 +10,12 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
-from guanxi.activities import messaging
 from guanxi.activities.choices import Channel
-from guanxi.activities.models import Message, MessageTemplate
+from guanxi.activities.models import MessageTemplate
 from guanxi.activities.sms import queries
 from guanxi.activities.sms.segments import sms_segments
 from guanxi.activities.sms.sender import configured_backend
+from guanxi.activities.sms.services import sms_send_test
 from guanxi.core.phones import normalize_phone
 from guanxi.web.views.decorators import settings_required
 
@@ -71,16 +71,6 @@ class TestSmsForm(forms.Form):
         elif template is None and not text:
             self.add_error("text", _("Enter a text or choose a template."))
         return cleaned
-
-
-def sms_send_test(*, actor, to: str, text: str = "", template=None) -> Message:
-    """Queue a test SMS from an administrator to a number."""
-    body = text
-    if template is not None and not body:
-        _subject, body = messaging.render_template(template, user=actor)
-    return messaging.message_queue(
-        actor=actor, channel=Channel.SMS, to_address=to, body=body, template=template
-    )
 
 
 def _needs_template() -> bool:

@@ -15,3 +15,5 @@ class ActivitiesConfig(AppConfig):
             entities,
             links,
         )
+        from guanxi.activities.sms import links as sms_links  # noqa: F401
+        from guanxi.activities.sms import sender  # noqa: F401  (registers the SMS channel)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.activities",
     "guanxi.dataio",
+    "guanxi.service",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,17 @@ if EMAIL_URL:
     EMAIL_USE_SSL = _email.scheme == "smtps"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# SMS: the backend (console://, file:///dir, aliyun://KEY_ID:SECRET@host?sign_name=...) and
+# the secret part of the webhook URLs the provider pushes delivery reports and replies to.
+SMS_URL = os.environ.get("SMS_URL", "console://")
+SMS_WEBHOOK_TOKEN = os.environ.get("SMS_WEBHOOK_TOKEN", "")
+if not SMS_WEBHOOK_TOKEN:
+    token_file = DATA_DIR / "sms_webhook_token"
+    if not token_file.exists():
+        token_file.write_text(secrets.token_urlsafe(24))
+        token_file.chmod(0o600)
+    SMS_WEBHOOK_TOKEN = token_file.read_text().strip()
 
 # Secure defaults whenever DEBUG is off and the site is served over HTTPS.
 SESSION_COOKIE_HTTPONLY = True

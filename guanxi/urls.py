@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("api/v1/", api.urls),
     path("imports/", include("guanxi.dataio.urls")),
+    path("webhooks/sms/", include("guanxi.activities.sms.urls")),
     path("", include("guanxi.customers.privacy_urls")),
     path("", include("guanxi.web.urls")),
 ]

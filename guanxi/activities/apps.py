@@ -11,6 +11,9 @@ class ActivitiesConfig(AppConfig):
         from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
             bulk,
             calendar_links,
+            email_sender,
             entities,
             links,
         )
+        from guanxi.activities.sms import links as sms_links  # noqa: F401
+        from guanxi.activities.sms import sender  # noqa: F401  (registers the SMS channel)

@@ -53,3 +53,33 @@ class Recurrence(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
     MONTHLY = "monthly", _("Monthly")
     YEARLY = "yearly", _("Yearly")
+
+
+class Channel(models.TextChoices):
+    """A way of reaching a person: the channel layer sends and receives through these."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class MessageDirection(models.TextChoices):
+    OUTBOUND = "out", _("Sent")
+    INBOUND = "in", _("Received")
+
+
+class MessageStatus(models.TextChoices):
+    """Where one message to one recipient stands; every queued message ends sent or failed."""
+
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")
+    RECEIVED = "received", _("Received")
+
+
+class TemplateLanguage(models.TextChoices):
+    ANY = "", _("Any language")
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+    EN = "en", _("English")

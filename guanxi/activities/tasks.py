@@ -1,11 +1,25 @@
-"""Work of the activities app on the Huey queue: reminders every minute, digests hourly."""
+"""Tasks of activities on the Huey queue: message delivery, reminders, daily digests."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from guanxi.activities import messaging
 from guanxi.activities.digest import digest_send, digests_send_due
 from guanxi.activities.reminders import reminders_send_due
 from guanxi.core.models import User
+
+
+@db_task()
+def deliver_message(message_id: int) -> None:
+    """Send one queued message (a no-op when another worker already has it)."""
+    messaging.message_deliver(message_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def retry_due_messages() -> None:
+    """Send again the messages whose retry is due, and those a dead worker left behind."""
+    for message_id in messaging.messages_due():
+        messaging.message_deliver(message_id)
 
 
 @db_periodic_task(crontab(minute="*"))

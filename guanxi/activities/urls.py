@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from guanxi.activities import views
+from guanxi.activities.sms import views as sms_views
 
 urlpatterns = [
     path("my-day/", views.my_day, name="my_day"),
@@ -17,5 +18,7 @@ urlpatterns = [
         views.activity_attachment,
         name="activity_attachment",
     ),
+    path("settings/sms/", sms_views.sms_settings, name="sms_settings"),
+    path("settings/sms/segments/", sms_views.sms_segments_count, name="sms_segments"),
     path("", include("guanxi.activities.calendar_urls")),
 ]

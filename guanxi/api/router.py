@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from guanxi.activities import api as activities_api
 from guanxi.activities import calendar_api
+from guanxi.activities.sms import api as sms_api
 from guanxi.api import duplicates, labels, notifications, org, privacy
 from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
@@ -19,6 +20,7 @@ from guanxi.core import registry
 from guanxi.customers import api as customers_api
 from guanxi.customers import loyalty_api
 from guanxi.dataio.api import exports_router, imports_router
+from guanxi.service import api as service_api
 
 api = NinjaAPI(
     title="Guanxi CRM API",
@@ -82,6 +84,7 @@ def http_error(request, error: HttpError):
 api.add_router("/", customers_api.router)
 api.add_router("/", activities_api.router)
 api.add_router("/", calendar_api.router)
+api.add_router("/", sms_api.router)
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)
@@ -93,3 +96,4 @@ api.add_router("/notifications", notifications.router)
 api.add_router("/", labels.router)
 api.add_router("/", privacy.router)
 api.add_router("/", loyalty_api.router)
+api.add_router("/", service_api.router)

@@ -104,6 +104,7 @@ class ConsentSource(models.TextChoices):
     API = "api", _("API")
     CUSTOMER_REQUEST = "customer_request", _("Customer request")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    SMS_REPLY = "sms_reply", _("Reply by SMS")
     OTHER = "other", _("Other")
 
 

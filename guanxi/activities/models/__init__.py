@@ -2,5 +2,18 @@
 
 from guanxi.activities.models.activity import Activity, ActivityAttachment
 from guanxi.activities.models.calendar import CalendarFeed  # noqa: F401
+from guanxi.activities.models.messages import (
+    Message,
+    MessageAttachment,
+    MessageBatch,
+    MessageTemplate,
+)
 
-__all__ = ["Activity", "ActivityAttachment"]
+__all__ = [
+    "Activity",
+    "ActivityAttachment",
+    "Message",
+    "MessageAttachment",
+    "MessageBatch",
+    "MessageTemplate",
+]

@@ -61,6 +61,7 @@ from guanxi.customers.demo_pool import create_demo_pool
 from guanxi.customers.models import Account, AccountContact, Contact, PointsEntry, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
+from guanxi.service import demo as care_demo
 
 DEMO_PASSWORD = "guanxi-demo"
 DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
@@ -617,6 +618,7 @@ class DemoData:
         self.shares = 0
         self.pool = None
         self.activities: dict = {}
+        self.care: dict = {}
         self.labels: dict[str, int] = {}
         self.loyalty: dict = {}
 
@@ -1018,6 +1020,7 @@ def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
     ImportRun.objects.filter(user__in=users).delete()
+    care_demo.delete()
     activities_demo.delete(users)
     calendar_demo.delete(users)
     Group.objects.filter(owner__in=users).delete()
@@ -1136,6 +1139,13 @@ class Command(BaseCommand):
             now=data.now,
         )
         calendar_demo.create(rng, users=organisation.users, now=data.now)
+        data.care = care_demo.create(
+            rng,
+            accounts=data.accounts,
+            contacts=data.contacts,
+            author=organisation.users["wangjianguo"],
+            today=timezone.localdate(data.now),
+        )
         return data
 
     def ensure_admin(self, password: str) -> str:
@@ -1167,7 +1177,8 @@ class Command(BaseCommand):
             f"{data.labels['groups']} groups, {data.labels['consents']} consent records, "
             f"{data.loyalty['points_entries']} points entries, "
             f"{data.loyalty['classified']} customers classified by rules, "
-            f"{data.activities['activities']} activities."
+            f"{data.activities['activities']} activities, "
+            f"{data.care['care_tasks']} care tasks."
         )
         self.stdout.write(f"Users (password {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "guanxi.activities",
     "guanxi.dataio",
     "guanxi.service",
+    "guanxi.sales",
 ]
 
 MIDDLEWARE = [

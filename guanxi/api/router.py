@@ -20,6 +20,7 @@ from guanxi.core import registry
 from guanxi.customers import api as customers_api
 from guanxi.customers import loyalty_api
 from guanxi.dataio.api import exports_router, imports_router
+from guanxi.sales import api as sales_api
 from guanxi.service import api as service_api
 
 api = NinjaAPI(
@@ -97,3 +98,4 @@ api.add_router("/", labels.router)
 api.add_router("/", privacy.router)
 api.add_router("/", loyalty_api.router)
 api.add_router("/", service_api.router)
+api.add_router("/", sales_api.router)

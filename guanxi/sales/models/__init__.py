@@ -1,0 +1,1 @@
+"""Models of the sales app; each part (leads, opportunities, …) keeps its own module."""

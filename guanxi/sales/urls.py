@@ -1,0 +1,3 @@
+"""URLs of the sales screens (inside the web namespace)."""
+
+urlpatterns: list = []

@@ -218,6 +218,10 @@ GUANXI_DEFAULT_CURRENCY = os.environ.get("GUANXI_DEFAULT_CURRENCY", "CNY")
 GUANXI_LIST_COUNT_CAP = int(os.environ.get("GUANXI_LIST_COUNT_CAP", "10000"))
 # Largest spreadsheet accepted by the import screen and API; `guanxi import` has no limit.
 GUANXI_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("GUANXI_IMPORT_MAX_UPLOAD_MB", "40"))
+# Bulk sends are spread out to at most this many messages a minute per channel (0: no limit),
+# so that the SMTP relay or SMS provider does not refuse or flag the sender.
+GUANXI_EMAIL_RATE = int(os.environ.get("GUANXI_EMAIL_RATE", "600"))
+GUANXI_SMS_RATE = int(os.environ.get("GUANXI_SMS_RATE", "300"))
 
 LOGGING = {
     "version": 1,

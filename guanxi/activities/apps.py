@@ -10,8 +10,10 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from guanxi.activities import (  # noqa: F401  (registrations and subscriptions)
             bulk,
+            bulk_messages,
             calendar_links,
             email_sender,
             entities,
             links,
+            message_links,
         )

@@ -17,3 +17,13 @@ def retry_due_messages() -> None:
     """Send again the messages whose retry is due, and those a dead worker left behind."""
     for message_id in messaging.messages_due():
         messaging.message_deliver(message_id)
+
+
+@db_task()
+def drain_messages(channel: str) -> None:
+    """Send a channel's due bulk messages at its rate; come back when the next is due."""
+    from guanxi.activities import batches
+
+    next_due = batches.messages_drain(channel)
+    if next_due is not None:
+        batches.start_drain(channel, eta=next_due)

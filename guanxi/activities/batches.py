@@ -20,8 +20,9 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activities import messaging, placeholders, sending
+from guanxi.activities import channels, messaging, placeholders, sending
 from guanxi.activities.choices import Channel, MessageDirection, MessageStatus
+from guanxi.activities.email_sender import EmailSender, kept_connection_sender
 from guanxi.activities.models import Message, MessageBatch, MessageTemplate
 from guanxi.core import events
 from guanxi.core.models import User
@@ -320,14 +321,31 @@ def _next_due(channel: str) -> datetime.datetime | None:
     )
 
 
-def messages_drain(channel: str, *, budget: float = DRAIN_BUDGET) -> datetime.datetime | None:
+def messages_drain(channel: str, *, budget: float | None = None) -> datetime.datetime | None:
     """Send a channel's due messages at no more than its rate, for up to `budget` seconds.
 
     Return when the next queued message is due (to schedule the next drain), or None
     when nothing is left to send.
     """
     interval = interval_for(channel)
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + (DRAIN_BUDGET if budget is None else budget)
+    sender = _drain_sender(channel)
+    try:
+        return _drain(channel, interval, deadline, sender)
+    finally:
+        connection = getattr(sender, "connection", None)
+        if connection is not None:
+            connection.close()
+
+
+def _drain_sender(channel: str):
+    """Return the sender a drain uses: for email one that keeps its SMTP connection."""
+    if channel == Channel.EMAIL and channels.is_default_sender(channel, EmailSender):
+        return kept_connection_sender()
+    return None
+
+
+def _drain(channel, interval, deadline, sender) -> datetime.datetime | None:
     last_send = 0.0
     while time.monotonic() < deadline:
         due = _due(channel, timezone.now(), 1 if interval else 200)
@@ -345,7 +363,7 @@ def messages_drain(channel: str, *, budget: float = DRAIN_BUDGET) -> datetime.da
             if pause > 0:
                 time.sleep(pause)
             last_send = time.monotonic()
-            messaging.message_deliver(message_id)
+            messaging.message_deliver(message_id, sender=sender)
     return timezone.now()
 
 

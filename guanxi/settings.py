@@ -235,6 +235,10 @@ GUANXI_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("GUANXI_IMPORT_MAX_UPLOAD_MB", 
 GUANXI_BASE_URL = os.environ.get("GUANXI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How often an open page asks for the bell's unread count.
 GUANXI_NOTIFICATION_POLL_SECONDS = int(os.environ.get("GUANXI_NOTIFICATION_POLL_SECONDS", "30"))
+# Bulk sends are spread out to at most this many messages a minute per channel (0: no limit),
+# so that the SMTP relay or SMS provider does not refuse or flag the sender.
+GUANXI_EMAIL_RATE = int(os.environ.get("GUANXI_EMAIL_RATE", "600"))
+GUANXI_SMS_RATE = int(os.environ.get("GUANXI_SMS_RATE", "300"))
 
 LOGGING = {
     "version": 1,

@@ -53,3 +53,8 @@ def sender_for(channel: str) -> Sender:
         return _factories[channel]()
     except KeyError:
         raise DeliveryError(f"no sender for channel {channel!r}", permanent=True) from None
+
+
+def is_default_sender(channel: str, factory: Callable[[], Sender]) -> bool:
+    """Tell whether a channel is still sent by `factory` (no test or app replaced it)."""
+    return _factories.get(channel) is factory

@@ -173,13 +173,90 @@ def create(rng: random.Random, *, accounts, contacts, users, now) -> dict:
             [user for key, user in users.items() if key in ("zhangwei", "liuyang")]
         )
         services.schedule_series(manager, weekly)
+    _messages(rng, owned, contacts_by_account, now)
     return {"activities": Activity.objects.filter(pk__in=[a.pk for a in created]).count()}
+
+
+TEMPLATES = [
+    (
+        "email",
+        "报价跟进",
+        "zh-hans",
+        "{{ account.name }} 的报价",
+        "{{ contact.name }}您好：\n\n附上贵司所需产品的报价，有效期 30 天。\n\n{{ user.name }}",
+    ),
+    (
+        "email",
+        "报价跟进",
+        "en",
+        "Your quote, {{ account.name }}",
+        "Dear {{ contact.name }},\n\nPlease find our quote attached, valid for 30 days.\n\n"
+        "{{ user.name }}",
+    ),
+    (
+        "sms",
+        "拜访确认",
+        "zh-hans",
+        "",
+        "{{ contact.name }}您好，{{ user.name }}将于明天上午拜访贵司。",
+    ),
+    (
+        "sms",
+        "拜访确认",
+        "en",
+        "",
+        "Hi {{ contact.name }}, {{ user.name }} will visit you tomorrow.",
+    ),
+]
+
+
+def _messages(rng: random.Random, accounts, contacts_by_account, now) -> None:
+    """Create a few message templates and a history of sent (and one failed) messages."""
+    from guanxi.activities.models import Message, MessageTemplate
+
+    for channel, name, language, subject, body in TEMPLATES:
+        MessageTemplate.objects.get_or_create(
+            channel=channel,
+            name=name,
+            language=language,
+            defaults={"subject": subject, "body": body},
+        )
+    messages = []
+    for account in rng.sample(accounts, min(len(accounts), 12)):
+        people = [c for c in contacts_by_account.get(account.pk, []) if c.email]
+        if not people:
+            continue
+        contact = rng.choice(people)
+        at = _at(now, -rng.randint(1, 20), rng.randint(9, 17))
+        failed = not messages
+        messages.append(
+            Message(
+                channel="email",
+                status="failed" if failed else "sent",
+                link_entity="account",
+                link_id=account.pk,
+                account_id=account.pk,
+                contact=contact,
+                sender_id=account.owner_id,
+                to_address=contact.email,
+                to_name=contact.name,
+                subject=f"{account.name} 的报价",
+                body=f"{contact.name}您好：\n\n附上贵司所需产品的报价，有效期 30 天。",
+                attempts=1,
+                created_at=at,
+                sent_at=None if failed else at,
+                last_error=f"{contact.email}: 550 5.1.1 Mailbox unavailable" if failed else "",
+            )
+        )
+    Message.objects.bulk_create(messages)
 
 
 def delete(user_ids) -> None:
     """Remove the demo users' activities (before the users they are owned by)."""
+    from guanxi.activities.models import Message
     from guanxi.core.models import AuditEntry, SearchToken
 
+    Message.objects.filter(sender__in=user_ids).delete()
     ids = list(Activity.objects.filter(owner__in=user_ids).values_list("pk", flat=True))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]

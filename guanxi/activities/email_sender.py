@@ -47,7 +47,11 @@ def build_email(message) -> EmailMultiAlternatives:
 
 
 class EmailSender:
-    """Hand one message to the configured email backend."""
+    """Hand one message to the configured email backend.
+
+    Given a connection, it is kept open across messages (a bulk drain sends thousands
+    over one SMTP session instead of connecting for each).
+    """
 
     def __init__(self, connection=None):
         self.connection = connection
@@ -55,6 +59,12 @@ class EmailSender:
     def send(self, message) -> Delivery:
         email = build_email(message)
         connection = self.connection or get_connection(fail_silently=False)
+        if self.connection is not None and getattr(connection, "connection", True) is None:
+            # A kept connection (a drain's) is opened here and left open for the next.
+            try:
+                connection.open()
+            except (TimeoutError, smtplib.SMTPException, OSError) as error:
+                raise DeliveryError(_smtp_reason(error)) from error
         try:
             connection.send_messages([email])
         except smtplib.SMTPRecipientsRefused as error:
@@ -65,6 +75,8 @@ class EmailSender:
             permanent = error.smtp_code in PERMANENT_SMTP_CODES
             raise DeliveryError(_smtp_reason(error), permanent=permanent) from error
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
+            if self.connection is not None:
+                connection.close()  # a broken kept connection is opened afresh next time
             raise DeliveryError(_smtp_reason(error)) from error
         return Delivery(provider="smtp", message_id=email.extra_headers["Message-ID"])
 
@@ -84,3 +96,8 @@ def _smtp_reason(error: Exception) -> str:
 
 
 register_sender(Channel.EMAIL, EmailSender)
+
+
+def kept_connection_sender() -> EmailSender:
+    """Return a sender that keeps one SMTP connection open for many messages."""
+    return EmailSender(get_connection(fail_silently=False))

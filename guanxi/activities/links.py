@@ -38,6 +38,10 @@ def register_linkable(entity_name: str, account_of: Callable[[Any], int | None])
     entity = registry.get(entity_name)
     if all(tab.key != "activities" for tab in entity.tabs):
         entity.tabs.insert(0, ACTIVITIES_TAB)
+    if all(tab.key != "messages" for tab in entity.tabs):
+        entity.tabs.insert(1, MESSAGES_TAB)
+    if SEND_ACTIONS not in entity.extra_detail_actions:
+        entity.extra_detail_actions.append(SEND_ACTIONS)
 
 
 def linkable(entity_name: str) -> Linkable | None:
@@ -76,11 +80,33 @@ def activities_tab_context(record, user) -> dict:
     }
 
 
+# "Send email" and "Send SMS" on the page of every record activities link to.
+SEND_ACTIONS = "activities/partials/send_actions.html"
+
 ACTIVITIES_TAB = Tab(
     "activities",
     _("Activities"),
     "activities/partials/record_activities.html",
     activities_tab_context,
+)
+
+
+def messages_tab_context(record, user) -> dict:
+    from guanxi.activities.queries import messages_of
+
+    entity = registry.for_model(type(record))
+    return {
+        "record_messages": list(messages_of(entity.name, record, user)[:50]),
+        "link_entity": entity.name,
+        "link_id": record.pk,
+    }
+
+
+MESSAGES_TAB = Tab(
+    "messages",
+    _("Messages"),
+    "activities/partials/record_messages.html",
+    messages_tab_context,
 )
 
 register_linkable("account", lambda account: account.pk)

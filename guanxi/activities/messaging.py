@@ -163,14 +163,18 @@ def _claim(message_id: int, now: datetime.datetime) -> bool:
     return claimed == 1
 
 
-def message_deliver(message_id: int) -> Message | None:
-    """Send a queued message that is due; return it, or None when it was not ours to send."""
+def message_deliver(message_id: int, *, sender=None) -> Message | None:
+    """Send a queued message that is due; return it, or None when it was not ours to send.
+
+    `sender` is the channel's sender to use (a bulk drain passes one that keeps its
+    connection); by default the channel's registered sender.
+    """
     now = timezone.now()
     if not _claim(message_id, now):
         return None
     message = Message.objects.select_related("batch").get(pk=message_id)
     try:
-        delivery = sender_for(message.channel).send(message)
+        delivery = (sender or sender_for(message.channel)).send(message)
     except DeliveryError as error:
         _failed_attempt(message, error)
         return message

@@ -64,13 +64,21 @@ def _value(obj: Any, field: str) -> str:
     if obj is None:
         return ""
     if field == "name" and hasattr(obj, "get_full_name") and not hasattr(obj, "account_id"):
-        return getattr(obj, "display_name", "") or obj.get_full_name() or obj.get_username()
+        return getattr(obj, "display_name", "") or _user_name(obj)
     value = getattr(obj, field, "")
     if value is None:
         return ""
     if hasattr(value, "strftime"):
         return date_format(value, "SHORT_DATE_FORMAT")
     return str(value)
+
+
+def _user_name(user) -> str:
+    """Return a user's name as it is written: 王丽 family name first, "Li Wang" in Latin."""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if re.search(r"[\u3400-\u9fff]", first + last):
+        return f"{last}{first}"
+    return user.get_full_name() or user.get_username()
 
 
 def context_for(*, record=None, contact=None, user=None) -> dict[str, Any]:

@@ -102,3 +102,78 @@ def in_range(user, start: datetime.datetime, end: datetime.datetime, *, owners=N
     if owners is not None:
         queryset = queryset.filter(owner__in=owners)
     return queryset.select_related("owner").order_by("occurs_at", "id")
+
+
+def messages_visible_to(user) -> QuerySet:
+    """Return the messages a user may see: those they sent, and those of records they see.
+
+    A message belongs to the record it was sent from or matched to, and to its customer
+    and contact; seeing any of them (through the one data-scope path) shows the message.
+    Administrators see every message.
+    """
+    from guanxi.activities import links
+    from guanxi.activities.models import Message
+    from guanxi.core import registry
+
+    if user.is_superuser:
+        return Message.objects.all()
+    condition = Q(sender_id=user.pk)
+    for name in links.linkable_entities():
+        model = registry.get(name).model
+        visible = model.objects.visible_to(user, Action.VIEW).values("pk")
+        condition |= Q(link_entity=name, link_id__in=visible)
+        if name == "account":
+            condition |= Q(account_id__in=visible)
+        elif name == "contact":
+            condition |= Q(contact_id__in=visible)
+    return Message.objects.filter(condition)
+
+
+def message_list_for(user, params) -> QuerySet:
+    """Return the messages a user may see, filtered by channel, status, direction and dates."""
+    queryset = messages_visible_to(user)
+    channel = params.get("channel") or ""
+    if channel:
+        queryset = queryset.filter(channel=channel)
+    status = params.get("status") or ""
+    if status:
+        queryset = queryset.filter(status=status)
+    direction = params.get("direction") or ""
+    if direction:
+        queryset = queryset.filter(direction=direction)
+    for key, lookup in (("date_from", "created_at__gte"), ("date_to", "created_at__lt")):
+        day = params.get(key)
+        if isinstance(day, str):
+            try:
+                day = datetime.date.fromisoformat(day) if day else None
+            except ValueError:
+                day = None
+        if day:
+            if key == "date_to":
+                day = day + datetime.timedelta(days=1)
+            queryset = queryset.filter(**{lookup: day_bounds(day)[0]})
+    for key in ("batch", "link_id", "account", "contact"):
+        value = params.get(key)
+        if value not in (None, "") and str(value).isdigit():
+            field = {"account": "account_id", "contact": "contact_id", "batch": "batch_id"}.get(
+                key, key
+            )
+            queryset = queryset.filter(**{field: int(value)})
+    link_entity = params.get("link_entity") or ""
+    if link_entity:
+        queryset = queryset.filter(link_entity=link_entity)
+    return queryset.select_related("sender", "account", "contact").order_by("-created_at", "-id")
+
+
+def messages_of(entity_name: str, record, user) -> QuerySet:
+    """Return the messages of one record the user may see, newest first."""
+    queryset = messages_visible_to(user)
+    if entity_name == "account":
+        queryset = queryset.filter(account_id=record.pk)
+    elif entity_name == "contact":
+        queryset = queryset.filter(
+            Q(contact_id=record.pk) | Q(link_entity="contact", link_id=record.pk)
+        )
+    else:
+        queryset = queryset.filter(link_entity=entity_name, link_id=record.pk)
+    return queryset.select_related("sender").order_by("-created_at", "-id")

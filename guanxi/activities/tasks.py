@@ -39,3 +39,12 @@ def send_digest_email(user_id: int, now=None) -> bool:
     """Send one user's digest; a failing mail server is retried three times."""
     user = User.objects.filter(pk=user_id).first()
     return bool(user) and digest_send(user, now=now)
+
+@db_task()
+def drain_messages(channel: str) -> None:
+    """Send a channel's due bulk messages at its rate; come back when the next is due."""
+    from guanxi.activities import batches
+
+    next_due = batches.messages_drain(channel)
+    if next_due is not None:
+        batches.start_drain(channel, eta=next_due)

@@ -21,4 +21,5 @@ urlpatterns = [
     path("settings/sms/", sms_views.sms_settings, name="sms_settings"),
     path("settings/sms/segments/", sms_views.sms_segments_count, name="sms_segments"),
     path("", include("guanxi.activities.calendar_urls")),
+    path("", include("guanxi.activities.message_urls")),
 ]

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from guanxi.activities import api as activities_api
-from guanxi.activities import calendar_api
+from guanxi.activities import calendar_api, messages_api
 from guanxi.activities.sms import api as sms_api
 from guanxi.api import duplicates, labels, notifications, org, privacy
 from guanxi.api.auth import AUTH
@@ -86,6 +86,7 @@ api.add_router("/", customers_api.router)
 api.add_router("/", activities_api.router)
 api.add_router("/", calendar_api.router)
 api.add_router("/", sms_api.router)
+api.add_router("/", messages_api.router)
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)

@@ -113,6 +113,8 @@ class Entity:
     # selection form).
     detail_actions: str = ""
     bulk_actions: str = ""
+    # More detail-page button templates that other apps add, e.g. "Send email".
+    extra_detail_actions: list[str] = field(default_factory=list)
     # A template shown under the fields on the overview tab (context as detail_actions).
     overview_extra: str = ""
     # Records can carry tags and join groups (core.grouping).

@@ -22,3 +22,12 @@ def linked_record(activity, user):
         "label": f"{capfirst(entity.verbose_name)}: {record}",
         "url": f"/{entity.plural}/{record.pk}/",
     }
+
+
+@register.simple_tag
+def can_send_messages(user) -> bool:
+    """Tell whether a user may send email and SMS from records (sending logs an activity)."""
+    from guanxi.core.choices import Action
+    from guanxi.core.permissions import can
+
+    return can(user, "activity", Action.CREATE)

@@ -218,6 +218,9 @@ GUANXI_DEFAULT_CURRENCY = os.environ.get("GUANXI_DEFAULT_CURRENCY", "CNY")
 GUANXI_LIST_COUNT_CAP = int(os.environ.get("GUANXI_LIST_COUNT_CAP", "10000"))
 # Largest spreadsheet accepted by the import screen and API; `guanxi import` has no limit.
 GUANXI_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("GUANXI_IMPORT_MAX_UPLOAD_MB", "40"))
+GUANXI_MAIL_MAX_ATTACHMENT_MB = int(os.environ.get("GUANXI_MAIL_MAX_ATTACHMENT_MB", "25"))
+# Extra certificate authorities (PEM) trusted for IMAP over SSL, e.g. a company mail server.
+GUANXI_MAIL_CA_FILE = os.environ.get("GUANXI_MAIL_CA_FILE", "")
 
 LOGGING = {
     "version": 1,

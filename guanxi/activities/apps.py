@@ -14,4 +14,5 @@ class ActivitiesConfig(AppConfig):
             email_sender,
             entities,
             links,
+            mailbox_links,
         )

@@ -298,3 +298,33 @@ def inbound_link(*, actor: User, message: Message, record) -> Message:
             actor_id=actor.pk,
         )
     return current
+
+
+def counterpart_address(message: Message) -> tuple[str, str]:
+    """Return (name, address) of the person an email is with: its sender, or recipient."""
+    if message.direction == MessageDirection.OUTBOUND:
+        return message.to_name, message.to_address
+    return message.from_name, message.from_address
+
+
+def contact_form_for(*, actor: User, message: Message, data: dict):
+    """Return the contact form of a new contact for an email's sender (its address set)."""
+    entity = registry.get("contact")
+    name, address = counterpart_address(message)
+    values = {
+        "name": data.get("name") or name or address.split("@")[0],
+        "email": address,
+        "account": data.get("account") or "",
+        "owner": actor.pk,
+    }
+    return entity.form_class(values, user=actor)
+
+
+@transaction.atomic
+def inbound_create_contact(*, actor: User, message: Message, form):
+    """Create a contact from a valid contact form and file the email (and its thread) on it."""
+    from guanxi.core.services import record_create
+
+    contact = record_create(actor=actor, entity=registry.get("contact"), form=form)
+    inbound_link(actor=actor, message=message, record=contact)
+    return contact

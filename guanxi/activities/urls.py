@@ -18,4 +18,5 @@ urlpatterns = [
         name="activity_attachment",
     ),
     path("", include("guanxi.activities.calendar_urls")),
+    path("", include("guanxi.activities.mailbox_urls")),
 ]

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from guanxi.activities import api as activities_api
-from guanxi.activities import calendar_api
+from guanxi.activities import calendar_api, mailbox_api
 from guanxi.api import duplicates, labels, org, privacy
 from guanxi.api.auth import AUTH
 from guanxi.api.errors import ApiError, body
@@ -82,6 +82,7 @@ def http_error(request, error: HttpError):
 api.add_router("/", customers_api.router)
 api.add_router("/", activities_api.router)
 api.add_router("/", calendar_api.router)
+api.add_router("/", mailbox_api.router)
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)

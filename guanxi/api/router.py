@@ -82,7 +82,6 @@ def http_error(request, error: HttpError):
 api.add_router("/", customers_api.router)
 api.add_router("/", activities_api.router)
 api.add_router("/", calendar_api.router)
-api.add_router("/", mailbox_api.router)
 for _entity in registry.entities():
     api.add_router(f"/{_entity.plural}", build_router(_entity))
 api.add_router("/", org.router)
@@ -93,3 +92,4 @@ api.add_router("/duplicates", duplicates.router)
 api.add_router("/", labels.router)
 api.add_router("/", privacy.router)
 api.add_router("/", loyalty_api.router)
+api.add_router("/", mailbox_api.router)

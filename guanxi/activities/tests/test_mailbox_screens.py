@@ -308,3 +308,18 @@ def test_fetch_mail_command(imap_server, mailbox_on, capsys):
     assert capsys.readouterr().out == "王的邮箱: 1 stored, 0 already there, 0 unreadable\n"
     call_command("fetch_mail")
     assert capsys.readouterr().out == "王的邮箱: 0 stored, 0 already there, 0 unreadable\n"
+
+
+def test_errors_and_screens_speak_chinese(user, client_for):
+    response = api_for(user).post(
+        "/api/v1/mailboxes",
+        json.dumps({"name": "x", "host": "h", "username": "u", "port": 0}),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.json()["errors"]["port"] == ["请输入 1 到 65535 之间的端口。"]
+    assert response.json()["errors"]["password"] == ["请输入邮箱密码。"]
+    user.language = "zh-hans"
+    user.save()
+    page = client_for(user).get("/mailboxes/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "还没有邮箱。添加您的邮箱，即可在客户时间线上看到他们的邮件。" in page

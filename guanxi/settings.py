@@ -239,6 +239,9 @@ GUANXI_NOTIFICATION_POLL_SECONDS = int(os.environ.get("GUANXI_NOTIFICATION_POLL_
 # so that the SMTP relay or SMS provider does not refuse or flag the sender.
 GUANXI_EMAIL_RATE = int(os.environ.get("GUANXI_EMAIL_RATE", "600"))
 GUANXI_SMS_RATE = int(os.environ.get("GUANXI_SMS_RATE", "300"))
+GUANXI_MAIL_MAX_ATTACHMENT_MB = int(os.environ.get("GUANXI_MAIL_MAX_ATTACHMENT_MB", "25"))
+# Extra certificate authorities (PEM) trusted for IMAP over SSL, e.g. a company mail server.
+GUANXI_MAIL_CA_FILE = os.environ.get("GUANXI_MAIL_CA_FILE", "")
 
 LOGGING = {
     "version": 1,

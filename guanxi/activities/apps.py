@@ -15,6 +15,7 @@ class ActivitiesConfig(AppConfig):
             email_sender,
             entities,
             links,
+            mailbox_links,
             message_links,
         )
         from guanxi.activities.sms import links as sms_links  # noqa: F401

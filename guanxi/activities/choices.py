@@ -83,3 +83,11 @@ class TemplateLanguage(models.TextChoices):
     ANY = "", _("Any language")
     ZH_HANS = "zh-hans", _("Simplified Chinese")
     EN = "en", _("English")
+
+
+class MailSecurity(models.TextChoices):
+    """How a mailbox's connection to its IMAP server is protected."""
+
+    SSL = "ssl", _("SSL/TLS")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (only for a server on this machine or network)")

@@ -1,4 +1,4 @@
-"""Tasks of activities on the Huey queue: message delivery, reminders, daily digests."""
+"""Tasks of activities on the Huey queue: message delivery, reminders, digests, mail fetching."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -40,6 +40,7 @@ def send_digest_email(user_id: int, now=None) -> bool:
     user = User.objects.filter(pk=user_id).first()
     return bool(user) and digest_send(user, now=now)
 
+
 @db_task()
 def drain_messages(channel: str) -> None:
     """Send a channel's due bulk messages at its rate; come back when the next is due."""
@@ -48,3 +49,20 @@ def drain_messages(channel: str) -> None:
     next_due = batches.messages_drain(channel)
     if next_due is not None:
         batches.start_drain(channel, eta=next_due)
+
+
+@db_task()
+def fetch_mailbox(mailbox_id: int) -> None:
+    """Fetch the new messages of one mailbox (a no-op while another worker fetches it)."""
+    from guanxi.activities import mail_fetch
+
+    mail_fetch.mailbox_fetch(mailbox_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def fetch_all_mailboxes() -> None:
+    """Queue a fetch of every active mailbox, so mailboxes are read by workers in parallel."""
+    from guanxi.activities import mail_fetch
+
+    for mailbox_id in mail_fetch.active_mailbox_ids():
+        fetch_mailbox(mailbox_id)

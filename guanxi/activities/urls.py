@@ -22,4 +22,5 @@ urlpatterns = [
     path("settings/sms/segments/", sms_views.sms_segments_count, name="sms_segments"),
     path("", include("guanxi.activities.calendar_urls")),
     path("", include("guanxi.activities.message_urls")),
+    path("", include("guanxi.activities.mailbox_urls")),
 ]

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from guanxi.activities import api as activities_api
-from guanxi.activities import calendar_api, messages_api
+from guanxi.activities import calendar_api, mailbox_api, messages_api
 from guanxi.activities.sms import api as sms_api
 from guanxi.api import duplicates, labels, notifications, org, privacy
 from guanxi.api.auth import AUTH
@@ -100,3 +100,4 @@ api.add_router("/", privacy.router)
 api.add_router("/", loyalty_api.router)
 api.add_router("/", service_api.router)
 api.add_router("/", sales_api.router)
+api.add_router("/", mailbox_api.router)

@@ -2,6 +2,7 @@
 
 from guanxi.activities.models.activity import Activity, ActivityAttachment
 from guanxi.activities.models.calendar import CalendarFeed  # noqa: F401
+from guanxi.activities.models.mailbox import Mailbox
 from guanxi.activities.models.messages import (
     Message,
     MessageAttachment,
@@ -12,6 +13,7 @@ from guanxi.activities.models.messages import (
 __all__ = [
     "Activity",
     "ActivityAttachment",
+    "Mailbox",
     "Message",
     "MessageAttachment",
     "MessageBatch",

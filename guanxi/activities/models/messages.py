@@ -166,6 +166,7 @@ class Message(models.Model):
         related_name="+",
     )
     from_address = models.CharField(_("from"), max_length=254, blank=True)
+    from_name = models.CharField(_("sender name"), max_length=200, blank=True)
     to_address = models.CharField(_("to"), max_length=254)
     to_name = models.CharField(_("recipient name"), max_length=200, blank=True)
     cc = models.JSONField(_("cc"), default=list, blank=True)
@@ -183,6 +184,15 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="replies",
+    )
+    # The mailbox an incoming email was fetched from (a message is stored once per mailbox).
+    mailbox = models.ForeignKey(
+        "activities.Mailbox",
+        verbose_name=_("mailbox"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
     )
     provider = models.CharField(_("provider"), max_length=30, blank=True)
     provider_id = models.CharField(_("provider message ID"), max_length=100, blank=True)
@@ -207,6 +217,18 @@ class Message(models.Model):
             models.Index(fields=["account", "-created_at"], name="message_account_idx"),
             models.Index(fields=["sender", "-created_at"], name="message_sender_idx"),
             models.Index(fields=["-created_at"], name="message_created_idx"),
+            # The unmatched incoming emails of a mailbox: those linked to no record.
+            models.Index(
+                fields=["mailbox", "link_entity", "-created_at"], name="message_mailbox_idx"
+            ),
+        ]
+        constraints = [
+            # Two fetches of the same mailbox at once store a message only once.
+            models.UniqueConstraint(
+                fields=["mailbox", "message_id"],
+                condition=models.Q(mailbox__isnull=False),
+                name="message_mailbox_msgid_unique",
+            )
         ]
 
     def __str__(self) -> str:

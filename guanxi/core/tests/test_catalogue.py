@@ -38,4 +38,6 @@ def test_every_string_has_a_chinese_translation(tmp_path):
         ]
 
     missing = entries("--untranslated") + entries("--only-fuzzy")
-    assert missing == [], "Translate these in guanxi/locale/zh_Hans/LC_MESSAGES/django.po"
+    assert not missing, "Translate these in guanxi/locale/zh_Hans/LC_MESSAGES/django.po:\n" + (
+        "\n".join(missing)
+    )

@@ -189,7 +189,10 @@ def next_entry(*, user: User, call_list: CallList) -> CallListEntry | None:
 
 
 def entry_for_caller(user: User, call_list: CallList, entry_id: int) -> CallListEntry:
-    """Return an entry the user may call: their own, or any on a list they may edit."""
+    """Return an entry the user may call: their own, or any on a list they may edit.
+
+    Raise PermissionDenied for someone else's entry on a list the user may only see.
+    """
     entry = CallListEntry.objects.filter(call_list=call_list, pk=entry_id).first()
     if entry is None:
         raise CallListEntry.DoesNotExist
@@ -236,6 +239,7 @@ def calllist_record_outcome(
     now = timezone.now()
     entry = CallListEntry.objects.select_for_update().select_related("call_list").get(pk=entry.pk)
     call_list = entry.call_list
+    entry_for_caller(actor, call_list, entry.pk)
     _validate_outcome(call_list, outcome, callback_at, now)
     CallAttempt.objects.filter(
         entry=entry, callback_at__isnull=False, callback_kept__isnull=True
@@ -322,7 +326,8 @@ def _callback_task(*, actor: User, call_list: CallList, record, at, note: str) -
 @transaction.atomic
 def calllist_skip(*, actor: User, entry: CallListEntry, note: str = "") -> CallListEntry:
     """Take an entry off the rep's queue without calling it."""
-    entry = CallListEntry.objects.select_for_update().get(pk=entry.pk)
+    entry = CallListEntry.objects.select_for_update().select_related("call_list").get(pk=entry.pk)
+    entry_for_caller(actor, entry.call_list, entry.pk)
     entry.status = EntryStatus.SKIPPED
     if note:
         entry.note = note

@@ -101,7 +101,9 @@ def competitor_analysis(
     Three queries whatever the number of competitors: the accounts, the sums, the reasons.
     Their average price and ours are taken over the deals where their price is known.
     """
-    accounts = list((competitors or competitor_accounts(user)).values_list("pk", "name"))
+    if competitors is None:
+        competitors = competitor_accounts(user)
+    accounts = list(competitors.values_list("pk", "name"))
     figures = {pk: CompetitorFigures(competitor_id=pk, name=name) for pk, name in accounts}
     if not figures:
         return []

@@ -94,7 +94,9 @@ def partner_performance(
 
     Three queries whatever the number of partners: the accounts, the leads, the deals.
     """
-    accounts = (partners or partner_accounts(user)).values_list("pk", "name", "account_type")
+    if partners is None:
+        partners = partner_accounts(user)
+    accounts = partners.values_list("pk", "name", "account_type")
     figures = {
         pk: PartnerFigures(partner_id=pk, name=name, account_type=kind)
         for pk, name, kind in accounts

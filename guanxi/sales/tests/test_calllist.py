@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -378,3 +378,26 @@ def test_call_list_detail_and_stats_screens(manager, client_for, clock):
     assert stats.status_code == 200
     assert len(queries) <= 20
     assert client_for(UserFactory()).get(reverse("web:calllist_stats")).status_code == 403
+
+
+def test_the_service_refuses_a_call_on_someone_elses_entry(manager, clock):
+    wang, li = rep("wang"), rep("li")
+    call_list = _list_for(manager, [wang, li], [ContactFactory(), ContactFactory()])
+    li_entry = call_list.entries.get(assigned_to=li)
+    with pytest.raises(PermissionDenied):
+        calllist_services.calllist_record_outcome(
+            actor=wang, entry=li_entry, outcome=outcome("busy")
+        )
+    with pytest.raises(PermissionDenied):
+        calllist_services.calllist_skip(actor=wang, entry=li_entry)
+    li_entry.refresh_from_db()
+    assert (li_entry.status, CallAttempt.objects.count(), Activity.objects.count()) == (
+        "pending",
+        0,
+        0,
+    )
+    # The list's owner may call any entry of it.
+    calllist_services.calllist_record_outcome(
+        actor=manager, entry=li_entry, outcome=outcome("busy")
+    )
+    assert CallAttempt.objects.get().rep == manager

@@ -116,10 +116,12 @@ def test_analysis_screen_drills_down_to_the_lost_deals(world, client_for):
     grant(manager, "opportunity", ["view"], "all")
     grant(manager, "account", ["view"], "all")
     rival = world["rival"]
-    response = client_for(manager).get(
-        f"/sales/competitors/analysis/?competitor={rival.pk}&outcome=lost"
-    )
+    client = client_for(manager)
+    client.get("/sales/competitors/analysis/")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/sales/competitors/analysis/?competitor={rival.pk}&outcome=lost")
     assert response.status_code == 200
+    assert len(queries) <= 16, [q["sql"] for q in queries]
     page = response.content.decode()
     assert f'data-testid="win-rate-{rival.pk}">40.0%' in page
     assert page.count('data-testid="deal-') == 3

@@ -52,6 +52,8 @@ class Tab:
     label: str | Promise
     template: str
     context: Callable[[Any, Any], dict] | None = None
+    # Shown only on the records it applies to, e.g. a competitor's page: (record, user).
+    visible: Callable[[Any, Any], bool] | None = None
 
 
 @dataclass

@@ -2,4 +2,8 @@
 
 from ninja import Router
 
+from guanxi.sales import calllist_api, competitor_api
+
 router = Router(tags=["sales"])
+router.add_router("", competitor_api.router)
+router.add_router("", calllist_api.router)

@@ -1,5 +1,7 @@
 """Models of the sales app; each part (leads, opportunities, …) keeps its own module."""
 
+from guanxi.sales.models.calllist import CallAttempt, CallList, CallListEntry, CallOutcome
+from guanxi.sales.models.competitor import CompetitorProduct
 from guanxi.sales.models.lead import Lead
 from guanxi.sales.models.opportunity import (
     Opportunity,
@@ -11,6 +13,11 @@ from guanxi.sales.models.opportunity import (
 from guanxi.sales.models.pipeline import Pipeline, Stage
 
 __all__ = [
+    "CallAttempt",
+    "CallList",
+    "CallListEntry",
+    "CallOutcome",
+    "CompetitorProduct",
     "Lead",
     "Opportunity",
     "OpportunityCompetitor",

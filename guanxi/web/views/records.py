@@ -212,7 +212,7 @@ def record_detail(request, entity_name: str, pk: int):
         "definitions": definitions,
         "detail_fields": [*entity.detail_fields, *[f"custom.{key}" for key in definitions]],
         "tab": tab_key,
-        "tabs": entity.tabs,
+        "tabs": [t for t in entity.tabs if t.visible is None or t.visible(record, request.user)],
         "has_timeline": timeline.has_sources(entity.name),
         "can_edit": record_allows(entity, request.user, record, Action.EDIT),
         "can_delete": record_allows(entity, request.user, record, Action.DELETE),
@@ -223,7 +223,7 @@ def record_detail(request, entity_name: str, pk: int):
         chosen = [tag.name for tag in record.tag_list]
         names = {name for name, _label in grouping.tag_choices()}
         context["tag_editor"] = {"chosen": chosen, "options": sorted(names | set(chosen))}
-    tab = next((t for t in entity.tabs if t.key == tab_key), None)
+    tab = next((t for t in context["tabs"] if t.key == tab_key), None)
     if tab is not None:
         context["tab_template"] = tab.template
         if tab.context:

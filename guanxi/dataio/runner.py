@@ -25,16 +25,34 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit, customfields, dedupe, events, registry, search, services
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.dedupe.batch import find_duplicates_many
-from guanxi.core.models import AuditEntry, SearchToken, Sequence, User
+from guanxi.core.models import (
+    AuditEntry,
+    DuplicateKey,
+    DuplicateProfile,
+    SearchToken,
+    Sequence,
+    User,
+)
 from guanxi.core.permissions import OutOfScope, can, scope_q
 from guanxi.core.phones import normalize_phone
 from guanxi.core.registry import Entity
-from guanxi.dataio import files, mapping
+from guanxi.dataio import bulk, files, mapping
 from guanxi.dataio.choices import DuplicateAction, ErrorMode, ImportStatus, RowAction
 from guanxi.dataio.models import ImportRow, ImportRun
 
 BATCH_SIZE = 1000
 KEPT_ERRORS = 100
+AUDIT_COLUMNS = [
+    "entity",
+    "object_id",
+    "object_repr",
+    "action",
+    "actor_id",
+    "at",
+    "changes",
+    "batch",
+    "rule",
+]
 # The same number is normalised by the form, the duplicate keys and the derived column.
 _normalized_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
 
@@ -160,6 +178,7 @@ class Importer:
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
         self.pending: list[Outcome] = []
+        self.writer = bulk.InstanceWriter(self.entity.model)
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
 
     # -- one row ---------------------------------------------------------------------
@@ -281,33 +300,35 @@ class Importer:
         ]
 
     def flush(self) -> None:
-        """Write the pending new records of the batch with one INSERT per table."""
+        """Write the pending new records of the batch, a few statements per table."""
         if not self.pending:
             return
         outcomes, self.pending = self.pending, []
         with transaction.atomic():
             instances = [self._prepared(outcome.instance) for outcome in outcomes]
             self._number(instances)
-            self.entity.model.objects.bulk_create(instances, batch_size=500)
+            self.writer.insert(instances)
             for outcome in outcomes:
                 if outcome.form is not None:
                     outcome.form._save_m2m()  # many-to-many values, e.g. participants
             self._ensure_in_scope(instances)
             self._write_history(instances)
+            bulk.insert_rows(
+                ImportRow,
+                ["run_id", "row_number", "object_id", "action", "before", "version"],
+                [
+                    (
+                        self.run.pk,
+                        outcome.number,
+                        instance.pk,
+                        RowAction.CREATED,
+                        None,
+                        getattr(instance, "version", None),
+                    )
+                    for outcome, instance in zip(outcomes, instances, strict=True)
+                ],
+            )
         self.counts["created"] += len(instances)
-        ImportRow.objects.bulk_create(
-            [
-                ImportRow(
-                    run=self.run,
-                    row_number=outcome.number,
-                    object_id=instance.pk,
-                    action=RowAction.CREATED,
-                    version=getattr(instance, "version", None),
-                )
-                for outcome, instance in zip(outcomes, instances, strict=True)
-            ],
-            batch_size=1000,
-        )
 
     def _prepared(self, instance: models.Model) -> models.Model:
         instance.created_by = self.user
@@ -350,33 +371,39 @@ class Importer:
             raise OutOfScope
 
     def _write_history(self, instances: list[models.Model]) -> None:
+        """Write the records' history rows, search keys and duplicate keys and profiles."""
+        entity, now, batch = self.entity.name, timezone.now(), f"import{self.run.pk}"
         entries, tokens = [], []
         for instance in instances:
             after = audit.snapshot(instance)
             changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [])}
             entries.append(
-                AuditEntry(
-                    entity=self.entity.name,
-                    object_id=instance.pk,
-                    object_repr=str(instance)[:200],
-                    action=AuditAction.CREATE,
-                    actor=self.user,
-                    changes=changes,
-                    batch=f"import{self.run.pk}",
+                (
+                    entity,
+                    instance.pk,
+                    str(instance)[:200],
+                    AuditAction.CREATE,
+                    self.user.pk,
+                    now,
+                    changes,
+                    batch,
+                    "",
                 )
             )
             if self.entity.search_keys is not None:
                 tokens.extend(
-                    SearchToken(entity=self.entity.name, object_id=instance.pk, token=key)
+                    (entity, instance.pk, key)
                     for key in search.clean_keys(self.entity.search_keys(instance))
                 )
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        SearchToken.objects.bulk_create(tokens, batch_size=2000)
-        dedupe.index_new_records(self.entity.name, instances)
+        bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, entries)
+        bulk.insert_rows(SearchToken, ["entity", "object_id", "token"], tokens)
+        keys, profiles = dedupe.new_record_rows(self.entity, instances)
+        bulk.insert_rows(DuplicateKey, ["entity", "key", "object_id"], keys)
+        bulk.insert_rows(DuplicateProfile, ["entity", "object_id", "values"], profiles)
         # One event per batch; the import's rows name the records.
         events.emit(
-            f"{self.entity.name}.imported",
-            entity=self.entity.name,
+            f"{entity}.imported",
+            entity=entity,
             count=len(instances),
             actor_id=self.user.pk,
             import_id=self.run.pk,

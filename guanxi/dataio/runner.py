@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core import audit, customfields, dedupe, events, registry, search, services
 from guanxi.core.choices import Action, AuditAction
-from guanxi.core.dedupe.batch import find_duplicates_many
+from guanxi.core.dedupe.batch import find_duplicates_many, profile_and_keys
 from guanxi.core.models import (
     AuditEntry,
     DuplicateKey,
@@ -36,23 +36,12 @@ from guanxi.core.models import (
 from guanxi.core.permissions import OutOfScope, can, scope_q
 from guanxi.core.phones import normalize_phone
 from guanxi.core.registry import Entity
-from guanxi.dataio import bulk, files, mapping
+from guanxi.dataio import bulk, encode, files, mapping, parallel
 from guanxi.dataio.choices import DuplicateAction, ErrorMode, ImportStatus, RowAction
 from guanxi.dataio.models import ImportRow, ImportRun
 
 BATCH_SIZE = 1000
 KEPT_ERRORS = 100
-AUDIT_COLUMNS = [
-    "entity",
-    "object_id",
-    "object_repr",
-    "action",
-    "actor_id",
-    "at",
-    "changes",
-    "batch",
-    "rule",
-]
 # The same number is normalised by the form, the duplicate keys and the derived column.
 _normalized_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
 
@@ -70,6 +59,10 @@ class Outcome:
     values: dict[str, Any] = field(default_factory=dict)
     match: Any = None
     note: str = ""
+    # Computed ahead by a worker process: (duplicate profile, its keys, file keys), and
+    # the record's rows as COPY text (encode.Encoded).
+    check: Any = None
+    encoded: Any = None
 
 
 class _Rollback(Exception):
@@ -136,6 +129,9 @@ class RowForm:
         form.is_bound = True
         form._errors = None
         form._bound_fields_cache = {}
+        # A cached property: kept, every row would get the first row's changed fields
+        # (AccountForm marks those as classified by hand).
+        form.__dict__.pop("changed_data", None)
         form.instance = self.entity.model()
         if hasattr(form, "cleaned_data"):
             del form.cleaned_data
@@ -178,7 +174,8 @@ class Importer:
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
         self.pending: list[Outcome] = []
-        self.writer = bulk.InstanceWriter(self.entity.model)
+        self.encoder = encode.Encoder(self) if bulk.uses_copy() else None
+        self.analyzed_at = BATCH_SIZE
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
 
     # -- one row ---------------------------------------------------------------------
@@ -205,6 +202,26 @@ class Importer:
         }
         return outcome
 
+    def precompute(self, outcome: Outcome) -> Outcome:
+        """Compute ahead what checking and writing a valid new row needs, keeping only that.
+
+        Run by worker processes: what they send back is then a few strings per row.
+        """
+        if outcome.action != "create" or outcome.form is not None:
+            return outcome
+        if self.check_duplicates_on:
+            outcome.check = (
+                *profile_and_keys(self.entity.name, outcome.values),
+                _file_keys(self.entity, outcome.values),
+            )
+        if self.encoder is not None:
+            outcome.encoded = self.encoder.encode(outcome)
+            if outcome.encoded is not None:
+                outcome.instance = None
+        if outcome.check is not None and outcome.instance is None:
+            outcome.values = {}
+        return outcome
+
     def check_duplicates(self, outcomes: list[Outcome]) -> list[Outcome]:
         """Mark the valid rows of a batch that duplicate a record or an earlier row.
 
@@ -217,7 +234,7 @@ class Importer:
         for outcome in outcomes:
             if outcome.action != "create":
                 continue
-            keys = _file_keys(self.entity, outcome.values)
+            keys = outcome.check[2] if outcome.check else _file_keys(self.entity, outcome.values)
             same_row = next((first_row[key] for key in keys if key in first_row), None)
             if same_row is None:
                 for key in keys:
@@ -231,7 +248,9 @@ class Importer:
                 outcome.note = _("Updates the record of row %(row)s.") % {"row": same_row}
                 deferred.append(outcome)
         found = find_duplicates_many(
-            self.entity.name, [outcome.values for outcome in looked_up], user=self.user
+            self.entity.name,
+            [outcome.check[:2] if outcome.check else outcome.values for outcome in looked_up],
+            user=self.user,
         )
         for outcome, matches in zip(looked_up, found, strict=True):
             if matches:
@@ -305,30 +324,87 @@ class Importer:
             return
         outcomes, self.pending = self.pending, []
         with transaction.atomic():
-            instances = [self._prepared(outcome.instance) for outcome in outcomes]
-            self._number(instances)
-            self.writer.insert(instances)
-            for outcome in outcomes:
-                if outcome.form is not None:
-                    outcome.form._save_m2m()  # many-to-many values, e.g. participants
-            self._ensure_in_scope(instances)
-            self._write_history(instances)
-            bulk.insert_rows(
-                ImportRow,
-                ["run_id", "row_number", "object_id", "action", "before", "version"],
-                [
-                    (
-                        self.run.pk,
-                        outcome.number,
-                        instance.pk,
-                        RowAction.CREATED,
-                        None,
-                        getattr(instance, "version", None),
-                    )
-                    for outcome, instance in zip(outcomes, instances, strict=True)
-                ],
+            if self.encoder is not None:
+                self._copy_new(outcomes)
+            else:
+                self._create_new(outcomes)
+            # One event per batch; the import's rows name the records.
+            events.emit(
+                f"{self.entity.name}.imported",
+                entity=self.entity.name,
+                count=len(outcomes),
+                actor_id=self.user.pk,
+                import_id=self.run.pk,
             )
-        self.counts["created"] += len(instances)
+        self.counts["created"] += len(outcomes)
+        if self.counts["created"] >= self.analyzed_at * 2:
+            # Tables that grew since the planner last looked are read as if still small:
+            # the batch duplicate check would scan every key instead of the key index.
+            dedupe.engine.analyze()
+            self.analyzed_at = self.counts["created"]
+
+    def _copy_new(self, outcomes: list[Outcome]) -> None:
+        """Write new records and their rows with one COPY per table (PostgreSQL)."""
+        encoder = self.encoder
+        for outcome in outcomes:
+            if outcome.encoded is None and outcome.instance is not None:
+                outcome.encoded = encoder.encode(outcome)
+        ids = bulk.reserve_ids(self.entity.model, len(outcomes))
+        needed = sum(1 for o in outcomes if o.encoded is None or o.encoded.numbered)
+        numbers = iter(self._reserve_numbers(needed))
+        records: list[str] = []
+        tables: dict[Any, list[str]] = {model: [] for model in encode.TABLES}
+        owners: list[tuple[int, int | None]] = []
+        for outcome, pk in zip(outcomes, ids, strict=True):
+            encoded = outcome.encoded
+            if encoded is None:  # cells that hold a mark: encoded with the real values
+                instance = self._prepared(outcome.instance)
+                if self.entity.number_sequence and not getattr(instance, "number", ""):
+                    instance.number = next(numbers)
+                records.append(encoder.record_line(instance, pk))
+                rows = encoder.rows(instance, pk, outcome.number)
+                owners.append((pk, getattr(instance, "owner_id", self.user.pk)))
+            else:
+                number = next(numbers) if encoded.numbered else None
+                records.append(encode.fill(encoded.record, pk, number))
+                rows = {
+                    model: encode.fill(text, pk, number) for model, text in encoded.tables.items()
+                }
+                owners.append((pk, encoded.owner_id))
+            for model, text in rows.items():
+                tables[model].append(text)
+        bulk.copy_text(self.entity.model, encoder.columns(), "".join(records))
+        for outcome, pk in zip(outcomes, ids, strict=True):
+            if outcome.form is not None:  # many-to-many values, e.g. participants
+                outcome.instance.pk = pk
+                outcome.instance._state.adding = False
+                outcome.form._save_m2m()
+        self._ensure_in_scope(owners)
+        for model, texts in tables.items():
+            columns = bulk.column_names(model, encode.COLUMNS[model])
+            bulk.copy_text(model, columns, "".join(texts))
+
+    def _create_new(self, outcomes: list[Outcome]) -> None:
+        """Write new records and their rows with bulk INSERTs (SQLite)."""
+        instances = [self._prepared(outcome.instance) for outcome in outcomes]
+        needed = [i for i in instances if not getattr(i, "number", "")]
+        for instance, number in zip(needed, self._reserve_numbers(len(needed)), strict=False):
+            instance.number = number
+        self.entity.model.objects.bulk_create(instances, batch_size=500)
+        for outcome in outcomes:
+            if outcome.form is not None:
+                outcome.form._save_m2m()  # many-to-many values, e.g. participants
+        self._ensure_in_scope([(i.pk, getattr(i, "owner_id", self.user.pk)) for i in instances])
+        self._write_history(instances)
+        bulk.insert_rows(
+            ImportRow,
+            encode.ROW_COLUMNS,
+            [
+                (self.run.pk, outcome.number, instance.pk, RowAction.CREATED, None, version)
+                for outcome, instance in zip(outcomes, instances, strict=True)
+                for version in [getattr(instance, "version", None)]
+            ],
+        )
 
     def _prepared(self, instance: models.Model) -> models.Model:
         instance.created_by = self.user
@@ -344,25 +420,21 @@ class Importer:
             instance.derive_fields()
         return instance
 
-    def _number(self, instances: list[models.Model]) -> None:
+    def _reserve_numbers(self, count: int) -> list[str]:
+        """Return the next `count` numbers of the entity's numbering rule, reserved at once."""
         key = self.entity.number_sequence
-        if not key:
-            return
+        if not key or not count:
+            return []
         sequence, _created = Sequence.objects.select_for_update().get_or_create(
             key=key, defaults={"prefix": key, "padding": 6}
         )
         first = sequence.next_value
-        Sequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + len(instances))
-        for offset, instance in enumerate(instances):
-            if not getattr(instance, "number", ""):
-                instance.number = sequence.format(first + offset)
+        Sequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + count)
+        return [sequence.format(first + offset) for offset in range(count)]
 
-    def _ensure_in_scope(self, instances: list[models.Model]) -> None:
-        checked = [
-            instance.pk
-            for instance in instances
-            if getattr(instance, "owner_id", self.user.pk) == self.user.pk or not self.may_assign
-        ]
+    def _ensure_in_scope(self, owners: list[tuple[int, int | None]]) -> None:
+        """Refuse records the user could not create: (id, owner id) of each new record."""
+        checked = [pk for pk, owner_id in owners if owner_id == self.user.pk or not self.may_assign]
         condition = scope_q(self.user, self.entity.model, Action.CREATE)
         if not checked or condition is None:
             return  # nothing to check, or the user's scope holds every record
@@ -379,15 +451,8 @@ class Importer:
             changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [])}
             entries.append(
                 (
-                    entity,
-                    instance.pk,
-                    str(instance)[:200],
-                    AuditAction.CREATE,
-                    self.user.pk,
-                    now,
-                    changes,
-                    batch,
-                    "",
+                    *(entity, instance.pk, str(instance)[:200], AuditAction.CREATE, self.user.pk),
+                    *(now, changes, batch, ""),
                 )
             )
             if self.entity.search_keys is not None:
@@ -395,19 +460,11 @@ class Importer:
                     (entity, instance.pk, key)
                     for key in search.clean_keys(self.entity.search_keys(instance))
                 )
-        bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, entries)
-        bulk.insert_rows(SearchToken, ["entity", "object_id", "token"], tokens)
+        bulk.insert_rows(AuditEntry, encode.AUDIT_COLUMNS, entries)
+        bulk.insert_rows(SearchToken, encode.TOKEN_COLUMNS, tokens)
         keys, profiles = dedupe.new_record_rows(self.entity, instances)
-        bulk.insert_rows(DuplicateKey, ["entity", "key", "object_id"], keys)
-        bulk.insert_rows(DuplicateProfile, ["entity", "object_id", "values"], profiles)
-        # One event per batch; the import's rows name the records.
-        events.emit(
-            f"{entity}.imported",
-            entity=entity,
-            count=len(instances),
-            actor_id=self.user.pk,
-            import_id=self.run.pk,
-        )
+        bulk.insert_rows(DuplicateKey, encode.KEY_COLUMNS, keys)
+        bulk.insert_rows(DuplicateProfile, encode.PROFILE_COLUMNS, profiles)
 
 
 class ErrorReport:
@@ -483,12 +540,13 @@ def import_execute(run: ImportRun, progress=None) -> dict:
     token = customfields.memo_for_request()
     report = ErrorReport(run)
     importer = Importer(run)
+    validator = parallel.Validator(importer) if parallel.usable(importer, total) else None
     all_or_nothing = run.error_mode == ErrorMode.ALL_OR_NOTHING
     try:
         if all_or_nothing:
             try:
                 with transaction.atomic():
-                    _process(run, importer, report, progress, stop_writing_on_error=True)
+                    _process(run, importer, report, progress, validator, stop_writing_on_error=True)
                     if importer.counts["failed"]:
                         raise _Rollback
             except _Rollback:
@@ -510,8 +568,10 @@ def import_execute(run: ImportRun, progress=None) -> dict:
                 )
                 return {"message": message, "import": run.pk}
         else:
-            _process(run, importer, report, progress, stop_writing_on_error=False)
+            _process(run, importer, report, progress, validator, stop_writing_on_error=False)
     finally:
+        if validator is not None:
+            validator.close()
         report.close()
         customfields.memo_end(token)
     message = summary(importer.counts)
@@ -528,16 +588,19 @@ def summary(counts: dict[str, int]) -> str:
     )
 
 
-def _process(run, importer: Importer, report: ErrorReport, progress, *, stop_writing_on_error):
+def _process(run, importer: Importer, report, progress, validator, *, stop_writing_on_error):
     """Validate, check and write the file a batch at a time."""
     rows = files.data_rows(run.path, run.file_format, run.encoding, run.delimiter)
+    if validator is not None:
+        validated = validator.outcomes(rows)
+    else:
+        validated = (importer.validate(number, cells) for number, cells in rows)
     carried: list[Outcome] = []
     while True:
-        fresh = list(itertools.islice(rows, BATCH_SIZE))
+        fresh = list(itertools.islice(validated, BATCH_SIZE))
         if not fresh and not carried:
             break
-        outcomes = [importer.validate(o.number, o.cells) for o in carried]
-        outcomes += [importer.validate(number, cells) for number, cells in fresh]
+        outcomes = [importer.validate(o.number, o.cells) for o in carried] + fresh
         carried = importer.check_duplicates(outcomes) if importer.check_duplicates_on else []
         writing = not (stop_writing_on_error and importer.counts["failed"])
         for outcome in outcomes:

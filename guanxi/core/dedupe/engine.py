@@ -209,7 +209,7 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             .values(*columns)[:batch_size]
         )
         if not rows:
-            _analyze()
+            analyze()
             return count
         keys, profiles = [], []
         for row in rows:
@@ -234,8 +234,8 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             progress(len(rows))
 
 
-def _analyze() -> None:
-    """Refresh PostgreSQL's statistics after a bulk rebuild, so lookups use the key index."""
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics after bulk writes, so lookups use the key index."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(

@@ -150,8 +150,13 @@ def has_chinese(text: str) -> bool:
     return bool(_CJK.search(text or ""))
 
 
+@lru_cache(maxsize=65536)
 def strip_company_name(name: str) -> str:
-    """Return a company name without its legal suffix and leading region, normalised."""
+    """Return a company name without its legal suffix and leading region, normalised.
+
+    Remembered: a record's name is stripped for its search keys, its duplicate profile
+    and an import's check of repeated rows.
+    """
     text = unicodedata.normalize("NFKC", name or "").lower().strip()
     changed = True
     while changed:

@@ -56,17 +56,19 @@ COLUMNS = {
     DuplicateProfile: PROFILE_COLUMNS,
     ImportRow: ROW_COLUMNS,
 }
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def text(value) -> str:
     """Return a value as a field of PostgreSQL's COPY text format."""
+    kind = type(value)
+    if kind is str:
+        return _escaped(value)
     if value is None:
         return "\\N"
-    if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return value.translate(_ESCAPES)
-        return value
+    if kind is int:
+        return str(value)
+    if isinstance(value, str):  # e.g. a choice's value
+        return _escaped(str(value))
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int | float | decimal.Decimal | uuid.UUID):
@@ -76,12 +78,21 @@ def text(value) -> str:
     raise TypeError(f"cannot copy {type(value).__name__}")
 
 
+def _escaped(value: str) -> str:
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
 def line(values) -> str:
     return "\t".join(map(text, values)) + "\n"
 
 
 def json_text(value, encoder=None) -> str | None:
-    return None if value is None else json.dumps(value, cls=encoder)
+    # Not ASCII-escaped: shorter, and the database reads the same values.
+    return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)
 
 
 @dataclass
@@ -132,8 +143,9 @@ class Encoder:
         for field in self.auto:
             field.pre_save(instance, add=True)
         values = [pk]
+        state = instance.__dict__
         for field, kind in zip(self.fields, self.kinds, strict=True):
-            value = getattr(instance, field.attname)
+            value = state.get(field.attname)
             if kind == "json":
                 value = json_text(value, field.encoder)
             elif kind == "prepared" and value is not None:
@@ -149,22 +161,24 @@ class Encoder:
         tables = {
             AuditEntry: line(
                 [
-                    *(name, pk, str(instance)[:200], AuditAction.CREATE, importer.user.pk),
+                    *(name, pk, str(instance)[:200], AuditAction.CREATE.value, importer.user.pk),
                     *(timezone.now(), json_text(changes), f"import{importer.run.pk}", ""),
                 ]
             )
         }
         if self.entity.search_keys is not None:
             keys = search.clean_keys(self.entity.search_keys(instance))
-            tables[SearchToken] = "".join(line([name, pk, key]) for key in keys)
+            start = f"{_escaped(name)}\t{pk}\t"
+            tables[SearchToken] = "".join(f"{start}{_escaped(key)}\n" for key in keys)
         if self.entity.duplicates is not None:
             profile = dedupe.engine.profile_of(self.entity, instance)
             keys = dedupe.engine.keys_of(self.entity, profile)
-            tables[DuplicateKey] = "".join(line([name, key, pk]) for key in keys)
+            start, end = f"{_escaped(name)}\t", f"\t{pk}\n"
+            tables[DuplicateKey] = "".join(f"{start}{_escaped(key)}{end}" for key in keys)
             tables[DuplicateProfile] = line([name, pk, json_text(profile)])
         version = getattr(instance, "version", None)
         tables[ImportRow] = line(
-            [importer.run.pk, row_number, pk, RowAction.CREATED, None, version]
+            [importer.run.pk, row_number, pk, RowAction.CREATED.value, None, version]
         )
         return tables
 

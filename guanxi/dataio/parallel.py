@@ -14,6 +14,7 @@ here look up users only, never records the import is writing.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -64,6 +65,10 @@ class Validator:
         _importer = importer
         # A forked child must not share the parent's database socket.
         connections.close_all()
+        # Objects that live through the import (Django's own, the importer's caches) are
+        # left out of garbage collection: otherwise it walks them again and again while
+        # workers build, and this process unpacks, hundreds of thousands of rows.
+        gc.freeze()
         self.pool = multiprocessing.get_context("fork").Pool(processes)
 
     def outcomes(self, rows: Iterable[tuple[int, list[str]]]) -> Iterator:
@@ -82,4 +87,5 @@ class Validator:
         global _importer
         self.pool.terminate()
         self.pool.join()
+        gc.unfreeze()
         _importer = None

@@ -18,7 +18,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,6 +123,27 @@ class RowForm:
             queryset = getattr(field_object, "queryset", None)
             if queryset is not None and queryset.model is User:
                 field_object.to_python = _memoised(field_object.to_python)
+        self.new_instance = _instance_maker(entity.model)
+        # The same fields and errors always exclude the same model fields from validation;
+        # the form works that out twice per row.
+        self.form._get_validation_exclusions = self._exclusions
+        self._excluded: dict[tuple, set] = {}
+        self._exclusion_inputs = [
+            name for name, field_object in self.form.fields.items() if not field_object.required
+        ]
+
+    def _exclusions(self) -> set:
+        form = self.form
+        key = (
+            tuple(form._errors or ()),
+            tuple(
+                form.cleaned_data.get(name) in form.fields[name].empty_values
+                for name in self._exclusion_inputs
+            ),
+        )
+        if key not in self._excluded:
+            self._excluded[key] = type(form)._get_validation_exclusions(form)
+        return set(self._excluded[key])
 
     def bind(self, data: dict):
         form = self.form
@@ -132,7 +154,7 @@ class RowForm:
         # A cached property: kept, every row would get the first row's changed fields
         # (AccountForm marks those as classified by hand).
         form.__dict__.pop("changed_data", None)
-        form.instance = self.entity.model()
+        form.instance = self.new_instance()
         if hasattr(form, "cleaned_data"):
             del form.cleaned_data
         form.is_valid()
@@ -141,6 +163,29 @@ class RowForm:
     def detach(self):
         """Return the validated instance and cleaned data, keeping them from the next row."""
         return self.form.instance, dict(self.form.cleaned_data)
+
+
+def _instance_maker(model):
+    """Return a function making a new record with its defaults, as `model()` does, faster.
+
+    A copy of one new record's attributes, with fresh values of callable defaults (a
+    dict or list must not be shared); `model()` itself when something listens to its
+    creation.
+    """
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model
+    template = model()
+    fresh = [f for f in model._meta.concrete_fields if f.has_default() and callable(f.default)]
+
+    def make():
+        instance = model.__new__(model)
+        instance.__dict__.update(template.__dict__)
+        instance._state = ModelState()
+        for model_field in fresh:
+            instance.__dict__[model_field.attname] = model_field.get_default()
+        return instance
+
+    return make
 
 
 def _memoised(function):

@@ -60,7 +60,7 @@ def _validate(rows: list[tuple[int, list[str]]]):
 class Validator:
     """Yield the outcomes of rows validated by worker processes, in the rows' order."""
 
-    def __init__(self, importer, processes: int = int(os.environ.get("GX_WORKERS", "2"))):
+    def __init__(self, importer, processes: int | None = None):
         global _importer
         _importer = importer
         # A forked child must not share the parent's database socket.
@@ -69,7 +69,8 @@ class Validator:
         # left out of garbage collection: otherwise it walks them again and again while
         # workers build, and this process unpacks, hundreds of thousands of rows.
         gc.freeze()
-        self.pool = multiprocessing.get_context("fork").Pool(processes)
+        # One per core: the importing process mostly waits for the database.
+        self.pool = multiprocessing.get_context("fork").Pool(processes or os.cpu_count() or 2)
 
     def outcomes(self, rows: Iterable[tuple[int, list[str]]]) -> Iterator:
         chunks = iter(lambda: list(itertools.islice(rows, CHUNK_ROWS)), [])

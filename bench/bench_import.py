@@ -20,6 +20,7 @@ import csv
 import os
 import pstats
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -105,6 +106,42 @@ class Printer:
             )
 
 
+def backend_cpu() -> tuple[int, float]:
+    """Return the pid of this connection's PostgreSQL server process (on this machine) and
+    the CPU seconds it used so far; (0, 0) elsewhere."""
+    if connection.vendor != "postgresql":
+        return 0, 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return pid, 0.0
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_phases() -> dict[str, float]:
+    """Wrap the importer's steps to add up the wall-clock seconds spent in each."""
+    from guanxi.dataio import runner
+
+    spent: dict[str, float] = {}
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            started = time.monotonic()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.monotonic() - started
+
+        return wrapper
+
+    for name in ("validate", "check_duplicates", "flush"):
+        setattr(runner.Importer, name, timed(name, getattr(runner.Importer, name)))
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -112,6 +149,7 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=None)
     parser.add_argument("--undo", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--phases", action="store_true", help="time the importer's steps")
     args = parser.parse_args()
     path = args.file or Path(f"/tmp/guanxi-import-{args.rows}.csv")
     if not path.exists():
@@ -131,7 +169,9 @@ def main() -> None:
     run.status = ImportStatus.QUEUED
     run.save(update_fields=["status"])
     print(f"database: {connection.vendor}; mapping: {run.mapping}")
+    phases = time_phases() if args.phases else None
     profile = cProfile.Profile() if args.profile else None
+    backend_pid, backend_started = backend_cpu()
     started = time.monotonic()
     cpu_started = time.process_time()
     if profile:
@@ -141,6 +181,10 @@ def main() -> None:
         profile.disable()
     seconds = time.monotonic() - started
     cpu = time.process_time() - cpu_started
+    # The importer reconnects when it starts worker processes: then count the new process.
+    pid, backend_seconds = backend_cpu()
+    backend_seconds -= backend_started if pid == backend_pid else 0.0
+    workers_cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
     run.refresh_from_db()
     print(
         f"import {run.pk}: {run.total_rows:,} rows in {seconds:.1f} s = "
@@ -151,8 +195,18 @@ def main() -> None:
     # process's own CPU time per row does much less.
     per_cpu_second = run.total_rows / cpu
     print(f"CPU time of this process: {cpu:.1f} s = {per_cpu_second:,.0f} rows per CPU second")
+    total_cpu = cpu + workers_cpu + backend_seconds
+    print(
+        f"CPU time of its workers {workers_cpu:.1f} s, of its database server process "
+        f"{backend_seconds:.1f} s; all together {total_cpu:.1f} s = "
+        f"{run.total_rows / total_cpu * 2:,.0f} rows/s on two idle cores if fully parallel"
+    )
+    if phases:
+        print("  ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()))
     if profile:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("LINES", "35"))
+        )
     if args.undo:
         started = time.monotonic()
         undo.import_undo(actor=user, run=run)

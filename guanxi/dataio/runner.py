@@ -18,18 +18,26 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit, customfields, dedupe, events, registry, search, services
 from guanxi.core.choices import Action, AuditAction
-from guanxi.core.dedupe.batch import find_duplicates_many
-from guanxi.core.models import AuditEntry, SearchToken, Sequence, User
+from guanxi.core.dedupe.batch import find_duplicates_many, profile_and_keys
+from guanxi.core.models import (
+    AuditEntry,
+    DuplicateKey,
+    DuplicateProfile,
+    SearchToken,
+    Sequence,
+    User,
+)
 from guanxi.core.permissions import OutOfScope, can, scope_q
 from guanxi.core.phones import normalize_phone
 from guanxi.core.registry import Entity
-from guanxi.dataio import files, mapping
+from guanxi.dataio import bulk, encode, files, mapping, parallel
 from guanxi.dataio.choices import DuplicateAction, ErrorMode, ImportStatus, RowAction
 from guanxi.dataio.models import ImportRow, ImportRun
 
@@ -52,6 +60,10 @@ class Outcome:
     values: dict[str, Any] = field(default_factory=dict)
     match: Any = None
     note: str = ""
+    # Computed ahead by a worker process: (duplicate profile, its keys, file keys), and
+    # the record's rows as COPY text (encode.Encoded).
+    check: Any = None
+    encoded: Any = None
 
 
 class _Rollback(Exception):
@@ -111,6 +123,27 @@ class RowForm:
             queryset = getattr(field_object, "queryset", None)
             if queryset is not None and queryset.model is User:
                 field_object.to_python = _memoised(field_object.to_python)
+        self.new_instance = _instance_maker(entity.model)
+        # The same fields and errors always exclude the same model fields from validation;
+        # the form works that out twice per row.
+        self.form._get_validation_exclusions = self._exclusions
+        self._excluded: dict[tuple, set] = {}
+        self._exclusion_inputs = [
+            name for name, field_object in self.form.fields.items() if not field_object.required
+        ]
+
+    def _exclusions(self) -> set:
+        form = self.form
+        key = (
+            tuple(form._errors or ()),
+            tuple(
+                form.cleaned_data.get(name) in form.fields[name].empty_values
+                for name in self._exclusion_inputs
+            ),
+        )
+        if key not in self._excluded:
+            self._excluded[key] = type(form)._get_validation_exclusions(form)
+        return set(self._excluded[key])
 
     def bind(self, data: dict):
         form = self.form
@@ -118,7 +151,10 @@ class RowForm:
         form.is_bound = True
         form._errors = None
         form._bound_fields_cache = {}
-        form.instance = self.entity.model()
+        # A cached property: kept, every row would get the first row's changed fields
+        # (AccountForm marks those as classified by hand).
+        form.__dict__.pop("changed_data", None)
+        form.instance = self.new_instance()
         if hasattr(form, "cleaned_data"):
             del form.cleaned_data
         form.is_valid()
@@ -127,6 +163,29 @@ class RowForm:
     def detach(self):
         """Return the validated instance and cleaned data, keeping them from the next row."""
         return self.form.instance, dict(self.form.cleaned_data)
+
+
+def _instance_maker(model):
+    """Return a function making a new record with its defaults, as `model()` does, faster.
+
+    A copy of one new record's attributes, with fresh values of callable defaults (a
+    dict or list must not be shared); `model()` itself when something listens to its
+    creation.
+    """
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model
+    template = model()
+    fresh = [f for f in model._meta.concrete_fields if f.has_default() and callable(f.default)]
+
+    def make():
+        instance = model.__new__(model)
+        instance.__dict__.update(template.__dict__)
+        instance._state = ModelState()
+        for model_field in fresh:
+            instance.__dict__[model_field.attname] = model_field.get_default()
+        return instance
+
+    return make
 
 
 def _memoised(function):
@@ -160,6 +219,8 @@ class Importer:
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
         self.pending: list[Outcome] = []
+        self.encoder = encode.Encoder(self) if bulk.uses_copy() else None
+        self.analyzed_at = BATCH_SIZE
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
 
     # -- one row ---------------------------------------------------------------------
@@ -186,6 +247,26 @@ class Importer:
         }
         return outcome
 
+    def precompute(self, outcome: Outcome) -> Outcome:
+        """Compute ahead what checking and writing a valid new row needs, keeping only that.
+
+        Run by worker processes: what they send back is then a few strings per row.
+        """
+        if outcome.action != "create" or outcome.form is not None:
+            return outcome
+        if self.check_duplicates_on:
+            outcome.check = (
+                *profile_and_keys(self.entity.name, outcome.values),
+                _file_keys(self.entity, outcome.values),
+            )
+        if self.encoder is not None:
+            outcome.encoded = self.encoder.encode(outcome)
+            if outcome.encoded is not None:
+                outcome.instance = None
+        if outcome.check is not None and outcome.instance is None:
+            outcome.values = {}
+        return outcome
+
     def check_duplicates(self, outcomes: list[Outcome]) -> list[Outcome]:
         """Mark the valid rows of a batch that duplicate a record or an earlier row.
 
@@ -198,7 +279,7 @@ class Importer:
         for outcome in outcomes:
             if outcome.action != "create":
                 continue
-            keys = _file_keys(self.entity, outcome.values)
+            keys = outcome.check[2] if outcome.check else _file_keys(self.entity, outcome.values)
             same_row = next((first_row[key] for key in keys if key in first_row), None)
             if same_row is None:
                 for key in keys:
@@ -212,7 +293,9 @@ class Importer:
                 outcome.note = _("Updates the record of row %(row)s.") % {"row": same_row}
                 deferred.append(outcome)
         found = find_duplicates_many(
-            self.entity.name, [outcome.values for outcome in looked_up], user=self.user
+            self.entity.name,
+            [outcome.check[:2] if outcome.check else outcome.values for outcome in looked_up],
+            user=self.user,
         )
         for outcome, matches in zip(looked_up, found, strict=True):
             if matches:
@@ -281,32 +364,91 @@ class Importer:
         ]
 
     def flush(self) -> None:
-        """Write the pending new records of the batch with one INSERT per table."""
+        """Write the pending new records of the batch, a few statements per table."""
         if not self.pending:
             return
         outcomes, self.pending = self.pending, []
         with transaction.atomic():
-            instances = [self._prepared(outcome.instance) for outcome in outcomes]
-            self._number(instances)
-            self.entity.model.objects.bulk_create(instances, batch_size=500)
-            for outcome in outcomes:
-                if outcome.form is not None:
-                    outcome.form._save_m2m()  # many-to-many values, e.g. participants
-            self._ensure_in_scope(instances)
-            self._write_history(instances)
-        self.counts["created"] += len(instances)
-        ImportRow.objects.bulk_create(
+            if self.encoder is not None:
+                self._copy_new(outcomes)
+            else:
+                self._create_new(outcomes)
+            # One event per batch; the import's rows name the records.
+            events.emit(
+                f"{self.entity.name}.imported",
+                entity=self.entity.name,
+                count=len(outcomes),
+                actor_id=self.user.pk,
+                import_id=self.run.pk,
+            )
+        self.counts["created"] += len(outcomes)
+        if self.counts["created"] >= self.analyzed_at * 2:
+            # Tables that grew since the planner last looked are read as if still small:
+            # the batch duplicate check would scan every key instead of the key index.
+            dedupe.engine.analyze()
+            self.analyzed_at = self.counts["created"]
+
+    def _copy_new(self, outcomes: list[Outcome]) -> None:
+        """Write new records and their rows with one COPY per table (PostgreSQL)."""
+        encoder = self.encoder
+        for outcome in outcomes:
+            if outcome.encoded is None and outcome.instance is not None:
+                outcome.encoded = encoder.encode(outcome)
+        ids = bulk.reserve_ids(self.entity.model, len(outcomes))
+        needed = sum(1 for o in outcomes if o.encoded is None or o.encoded.numbered)
+        numbers = iter(self._reserve_numbers(needed))
+        records: list[str] = []
+        tables: dict[Any, list[str]] = {model: [] for model in encode.TABLES}
+        owners: list[tuple[int, int | None]] = []
+        for outcome, pk in zip(outcomes, ids, strict=True):
+            encoded = outcome.encoded
+            if encoded is None:  # cells that hold a mark: encoded with the real values
+                instance = self._prepared(outcome.instance)
+                if self.entity.number_sequence and not getattr(instance, "number", ""):
+                    instance.number = next(numbers)
+                records.append(encoder.record_line(instance, pk))
+                rows = encoder.rows(instance, pk, outcome.number)
+                owners.append((pk, getattr(instance, "owner_id", self.user.pk)))
+            else:
+                number = next(numbers) if encoded.numbered else None
+                records.append(encode.fill(encoded.record, pk, number))
+                rows = {
+                    model: encode.fill(text, pk, number) for model, text in encoded.tables.items()
+                }
+                owners.append((pk, encoded.owner_id))
+            for model, text in rows.items():
+                tables[model].append(text)
+        bulk.copy_text(self.entity.model, encoder.columns(), "".join(records))
+        for outcome, pk in zip(outcomes, ids, strict=True):
+            if outcome.form is not None:  # many-to-many values, e.g. participants
+                outcome.instance.pk = pk
+                outcome.instance._state.adding = False
+                outcome.form._save_m2m()
+        self._ensure_in_scope(owners)
+        for model, texts in tables.items():
+            columns = bulk.column_names(model, encode.COLUMNS[model])
+            bulk.copy_text(model, columns, "".join(texts))
+
+    def _create_new(self, outcomes: list[Outcome]) -> None:
+        """Write new records and their rows with bulk INSERTs (SQLite)."""
+        instances = [self._prepared(outcome.instance) for outcome in outcomes]
+        needed = [i for i in instances if not getattr(i, "number", "")]
+        for instance, number in zip(needed, self._reserve_numbers(len(needed)), strict=False):
+            instance.number = number
+        self.entity.model.objects.bulk_create(instances, batch_size=500)
+        for outcome in outcomes:
+            if outcome.form is not None:
+                outcome.form._save_m2m()  # many-to-many values, e.g. participants
+        self._ensure_in_scope([(i.pk, getattr(i, "owner_id", self.user.pk)) for i in instances])
+        self._write_history(instances)
+        bulk.insert_rows(
+            ImportRow,
+            encode.ROW_COLUMNS,
             [
-                ImportRow(
-                    run=self.run,
-                    row_number=outcome.number,
-                    object_id=instance.pk,
-                    action=RowAction.CREATED,
-                    version=getattr(instance, "version", None),
-                )
+                (self.run.pk, outcome.number, instance.pk, RowAction.CREATED, None, version)
                 for outcome, instance in zip(outcomes, instances, strict=True)
+                for version in [getattr(instance, "version", None)]
             ],
-            batch_size=1000,
         )
 
     def _prepared(self, instance: models.Model) -> models.Model:
@@ -323,25 +465,21 @@ class Importer:
             instance.derive_fields()
         return instance
 
-    def _number(self, instances: list[models.Model]) -> None:
+    def _reserve_numbers(self, count: int) -> list[str]:
+        """Return the next `count` numbers of the entity's numbering rule, reserved at once."""
         key = self.entity.number_sequence
-        if not key:
-            return
+        if not key or not count:
+            return []
         sequence, _created = Sequence.objects.select_for_update().get_or_create(
             key=key, defaults={"prefix": key, "padding": 6}
         )
         first = sequence.next_value
-        Sequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + len(instances))
-        for offset, instance in enumerate(instances):
-            if not getattr(instance, "number", ""):
-                instance.number = sequence.format(first + offset)
+        Sequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + count)
+        return [sequence.format(first + offset) for offset in range(count)]
 
-    def _ensure_in_scope(self, instances: list[models.Model]) -> None:
-        checked = [
-            instance.pk
-            for instance in instances
-            if getattr(instance, "owner_id", self.user.pk) == self.user.pk or not self.may_assign
-        ]
+    def _ensure_in_scope(self, owners: list[tuple[int, int | None]]) -> None:
+        """Refuse records the user could not create: (id, owner id) of each new record."""
+        checked = [pk for pk, owner_id in owners if owner_id == self.user.pk or not self.may_assign]
         condition = scope_q(self.user, self.entity.model, Action.CREATE)
         if not checked or condition is None:
             return  # nothing to check, or the user's scope holds every record
@@ -350,37 +488,28 @@ class Importer:
             raise OutOfScope
 
     def _write_history(self, instances: list[models.Model]) -> None:
+        """Write the records' history rows, search keys and duplicate keys and profiles."""
+        entity, now, batch = self.entity.name, timezone.now(), f"import{self.run.pk}"
         entries, tokens = [], []
         for instance in instances:
             after = audit.snapshot(instance)
             changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [])}
             entries.append(
-                AuditEntry(
-                    entity=self.entity.name,
-                    object_id=instance.pk,
-                    object_repr=str(instance)[:200],
-                    action=AuditAction.CREATE,
-                    actor=self.user,
-                    changes=changes,
-                    batch=f"import{self.run.pk}",
+                (
+                    *(entity, instance.pk, str(instance)[:200], AuditAction.CREATE, self.user.pk),
+                    *(now, changes, batch, ""),
                 )
             )
             if self.entity.search_keys is not None:
                 tokens.extend(
-                    SearchToken(entity=self.entity.name, object_id=instance.pk, token=key)
+                    (entity, instance.pk, key)
                     for key in search.clean_keys(self.entity.search_keys(instance))
                 )
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        SearchToken.objects.bulk_create(tokens, batch_size=2000)
-        dedupe.index_new_records(self.entity.name, instances)
-        # One event per batch; the import's rows name the records.
-        events.emit(
-            f"{self.entity.name}.imported",
-            entity=self.entity.name,
-            count=len(instances),
-            actor_id=self.user.pk,
-            import_id=self.run.pk,
-        )
+        bulk.insert_rows(AuditEntry, encode.AUDIT_COLUMNS, entries)
+        bulk.insert_rows(SearchToken, encode.TOKEN_COLUMNS, tokens)
+        keys, profiles = dedupe.new_record_rows(self.entity, instances)
+        bulk.insert_rows(DuplicateKey, encode.KEY_COLUMNS, keys)
+        bulk.insert_rows(DuplicateProfile, encode.PROFILE_COLUMNS, profiles)
 
 
 class ErrorReport:
@@ -456,12 +585,13 @@ def import_execute(run: ImportRun, progress=None) -> dict:
     token = customfields.memo_for_request()
     report = ErrorReport(run)
     importer = Importer(run)
+    validator = parallel.Validator(importer) if parallel.usable(importer, total) else None
     all_or_nothing = run.error_mode == ErrorMode.ALL_OR_NOTHING
     try:
         if all_or_nothing:
             try:
                 with transaction.atomic():
-                    _process(run, importer, report, progress, stop_writing_on_error=True)
+                    _process(run, importer, report, progress, validator, stop_writing_on_error=True)
                     if importer.counts["failed"]:
                         raise _Rollback
             except _Rollback:
@@ -483,8 +613,10 @@ def import_execute(run: ImportRun, progress=None) -> dict:
                 )
                 return {"message": message, "import": run.pk}
         else:
-            _process(run, importer, report, progress, stop_writing_on_error=False)
+            _process(run, importer, report, progress, validator, stop_writing_on_error=False)
     finally:
+        if validator is not None:
+            validator.close()
         report.close()
         customfields.memo_end(token)
     message = summary(importer.counts)
@@ -501,16 +633,19 @@ def summary(counts: dict[str, int]) -> str:
     )
 
 
-def _process(run, importer: Importer, report: ErrorReport, progress, *, stop_writing_on_error):
+def _process(run, importer: Importer, report, progress, validator, *, stop_writing_on_error):
     """Validate, check and write the file a batch at a time."""
     rows = files.data_rows(run.path, run.file_format, run.encoding, run.delimiter)
+    if validator is not None:
+        validated = validator.outcomes(rows)
+    else:
+        validated = (importer.validate(number, cells) for number, cells in rows)
     carried: list[Outcome] = []
     while True:
-        fresh = list(itertools.islice(rows, BATCH_SIZE))
+        fresh = list(itertools.islice(validated, BATCH_SIZE))
         if not fresh and not carried:
             break
-        outcomes = [importer.validate(o.number, o.cells) for o in carried]
-        outcomes += [importer.validate(number, cells) for number, cells in fresh]
+        outcomes = [importer.validate(o.number, o.cells) for o in carried] + fresh
         carried = importer.check_duplicates(outcomes) if importer.check_duplicates_on else []
         writing = not (stop_writing_on_error and importer.counts["failed"])
         for outcome in outcomes:

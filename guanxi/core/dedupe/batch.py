@@ -31,19 +31,35 @@ def _candidates_by_key(entity_name: str, keys: set[str]) -> dict[str, list[int]]
     return found
 
 
+def profile_and_keys(entity_name: str, values: dict[str, Any]) -> tuple[dict, list[str]]:
+    """Return what `find_duplicates_many` compares a row by: its profile and blocking keys."""
+    entity = registry.get(entity_name)
+    profile = engine.profile_of(entity, values)
+    return profile, engine.keys_of(entity, profile)
+
+
 def find_duplicates_many(
-    entity_name: str, rows: list[dict[str, Any]], *, user=None, limit: int = 1
+    entity_name: str,
+    rows: list[dict[str, Any] | tuple[dict, list[str]]],
+    *,
+    user=None,
+    limit: int = 1,
 ) -> list[list[engine.DuplicateMatch]]:
     """Return, for each row of values, the existing records that look like it, best first.
 
-    The same rules, keys and scores as `find_duplicates`, for a whole batch of rows.
+    The same rules, keys and scores as `find_duplicates`, for a whole batch of rows. A row
+    is a dict of values, or what `profile_and_keys` returned for them (computed elsewhere,
+    e.g. in a worker process).
     """
     entity = registry.get(entity_name)
     rules = engine.rules_for(entity)
     if rules is None or not rows:
         return [[] for _row in rows]
-    profiles = [engine.profile_of(entity, values) for values in rows]
-    row_keys = [engine.keys_of(entity, profile) for profile in profiles]
+    prepared = [
+        row if isinstance(row, tuple) else profile_and_keys(entity_name, row) for row in rows
+    ]
+    profiles = [profile for profile, _keys in prepared]
+    row_keys = [keys for _profile, keys in prepared]
     by_key = _candidates_by_key(entity_name, {key for keys in row_keys for key in keys})
     candidate_ids = {object_id for ids in by_key.values() for object_id in ids}
     stored = dict(

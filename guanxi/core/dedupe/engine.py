@@ -149,16 +149,33 @@ def index_new_records(entity_name: str, instances: Iterable[models.Model]) -> No
     entity = registry.get(entity_name)
     if entity.duplicates is None:
         return
+    keys, profiles = new_record_rows(entity, instances)
+    DuplicateKey.objects.bulk_create(
+        [DuplicateKey(entity=entity_name, key=key, object_id=pk) for _e, key, pk in keys],
+        batch_size=5000,
+    )
+    DuplicateProfile.objects.bulk_create(
+        [DuplicateProfile(entity=entity_name, object_id=pk, values=v) for _e, pk, v in profiles],
+        batch_size=2000,
+    )
+
+
+def new_record_rows(
+    entity: Entity, instances: Iterable[models.Model]
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, int, dict]]]:
+    """Return the rows of saved records' blocking keys and profiles, as index_record has them.
+
+    Keys are (entity, key, object_id), profiles (entity, object_id, values): the columns of
+    DuplicateKey and DuplicateProfile, for writers that send rows without model instances.
+    """
     keys, profiles = [], []
+    if entity.duplicates is None:
+        return keys, profiles
     for instance in instances:
         profile = profile_of(entity, instance)
-        profiles.append(DuplicateProfile(entity=entity_name, object_id=instance.pk, values=profile))
-        keys.extend(
-            DuplicateKey(entity=entity_name, key=key, object_id=instance.pk)
-            for key in keys_of(entity, profile)
-        )
-    DuplicateKey.objects.bulk_create(keys, batch_size=5000)
-    DuplicateProfile.objects.bulk_create(profiles, batch_size=2000)
+        profiles.append((entity.name, instance.pk, profile))
+        keys.extend((entity.name, key, instance.pk) for key in keys_of(entity, profile))
+    return keys, profiles
 
 
 def unindex_records(entity_name: str, object_ids: Iterable[int]) -> None:
@@ -192,7 +209,7 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             .values(*columns)[:batch_size]
         )
         if not rows:
-            _analyze()
+            analyze()
             return count
         keys, profiles = [], []
         for row in rows:
@@ -217,8 +234,8 @@ def reindex(entity_name: str, *, batch_size: int = 2000, progress=None) -> int:
             progress(len(rows))
 
 
-def _analyze() -> None:
-    """Refresh PostgreSQL's statistics after a bulk rebuild, so lookups use the key index."""
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics after bulk writes, so lookups use the key index."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(

@@ -12,7 +12,6 @@ import unicodedata
 from functools import lru_cache
 
 import zhconv
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from guanxi.core import search
@@ -75,7 +74,7 @@ def _company_profile(name: str) -> tuple[str, ...]:
     core = search.strip_company_name(fold(name))
     if not core:
         return ()
-    latin = "".join(lazy_pinyin(core, errors=lambda chars: chars)) if _CJK.search(core) else core
+    latin = "".join(search.lazy_pinyin(core)) if _CJK.search(core) else core
     return (core, latin)
 
 
@@ -93,7 +92,7 @@ def _person_profile(name: str) -> tuple[str, ...]:
     text = fold(name)
     chinese = "".join(_CJK.findall(text))
     if chinese:
-        syllables = lazy_pinyin(chinese)
+        syllables = search.lazy_pinyin(chinese)
         words = [syllables[0], "".join(syllables[1:])] if len(syllables) > 1 else syllables
     else:
         chinese = ""

@@ -6,3 +6,10 @@ class SalesConfig(AppConfig):
     name = "guanxi.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self):
+        from guanxi.sales import (  # noqa: F401  (registrations and subscriptions)
+            lead_entities,
+            lead_subscribers,
+            lead_tasks,
+        )

@@ -1,3 +1,5 @@
 """URLs of the sales screens (inside the web namespace)."""
 
-urlpatterns: list = []
+from guanxi.sales.lead_urls import urlpatterns as lead_urlpatterns
+
+urlpatterns: list = [*lead_urlpatterns]

@@ -1,6 +1,12 @@
 """Models of the sales app; each part (leads, opportunities, …) keeps its own module."""
 
 from guanxi.sales.models.lead import Lead
+from guanxi.sales.models.lead_rules import (
+    LeadAssignmentRule,
+    LeadPoolSettings,
+    LeadScoringRule,
+    LeadWebForm,
+)
 from guanxi.sales.models.opportunity import (
     Opportunity,
     OpportunityCompetitor,
@@ -12,6 +18,10 @@ from guanxi.sales.models.pipeline import Pipeline, Stage
 
 __all__ = [
     "Lead",
+    "LeadAssignmentRule",
+    "LeadPoolSettings",
+    "LeadScoringRule",
+    "LeadWebForm",
     "Opportunity",
     "OpportunityCompetitor",
     "OpportunityContact",

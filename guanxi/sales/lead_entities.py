@@ -75,7 +75,8 @@ def after_write(actor, lead: Lead, before: dict | None) -> None:
 
     if before is None:
         if getattr(lead, "assign_by_rules", False):
-            lead_services.lead_apply_rules(lead=lead, actor=actor)
+            # The generic create tells the new owner, as for any record given to someone.
+            lead_services.lead_apply_rules(lead=lead, actor=actor, notify_owner=False)
         elif lead.owner_id and lead.assigned_at is None:
             Lead.objects.filter(pk=lead.pk).update(assigned_at=lead.created_at)
     lead_rescore(lead)

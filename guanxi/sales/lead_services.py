@@ -224,9 +224,17 @@ def active_rules() -> list[LeadAssignmentRule]:
 
 @transaction.atomic
 def lead_apply_rules(
-    *, lead: Lead, actor: User | None = None, rules: list | None = None, exclude_owner=None
+    *,
+    lead: Lead,
+    actor: User | None = None,
+    rules: list | None = None,
+    exclude_owner=None,
+    notify_owner: bool = True,
 ) -> LeadAssignmentRule | None:
-    """Give the lead the owner of the first rule that matches; return that rule or None."""
+    """Give the lead the owner of the first rule that matches; return that rule or None.
+
+    `notify_owner=False` when the caller tells the new owner itself (a form's create).
+    """
     for rule in active_rules() if rules is None else rules:
         if not rule_matches(rule, lead):
             continue
@@ -241,7 +249,7 @@ def lead_apply_rules(
         current.save(update_fields=["owner", "assignment_rule", "assigned_at", "updated_at"])
         _write(actor, current, before, rule=rule.name, action=AuditAction.ASSIGN)
         lead.owner, lead.assignment_rule, lead.assigned_at = owner, rule, current.assigned_at
-        if actor is None or owner.pk != actor.pk:
+        if notify_owner and (actor is None or owner.pk != actor.pk):
             _notify(owner, gettext_lazy("A new lead was assigned to you: %(lead)s"), current)
         events.emit("lead.assigned", entity="lead", id=lead.pk, owner_id=owner.pk, rule=rule.pk)
         return rule

@@ -71,7 +71,7 @@ def test_territory_rule_matches_the_territory_or_its_regions():
 
 
 def test_round_robin_goes_through_the_team_in_order():
-    team, (anna, bo, chen) = team_of("anna", "bo", "chen")
+    team, _members = team_of("anna", "bo", "chen")
     LeadAssignmentRule.objects.create(name="RR", action="round_robin", team=team)
 
     owners = [new_lead(mobile=f"1390000000{i}").owner.username for i in range(5)]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from pydantic import create_model
 
 from guanxi.api.errors import ApiError, invalid
 from guanxi.api.generic import get_record, shown
@@ -205,17 +206,24 @@ class SettingsOut(Schema):
     items: list[dict[str, Any]]
 
 
+def _in_schema(model, form_class) -> type[Schema]:
+    """Return the request schema of a settings model: its form's fields, all optional."""
+    fields = {name: (Any, None) for name in form_class._meta.fields}
+    return create_model(f"{model.__name__}In", __base__=Schema, **fields)
+
+
 def _settings_routes(path: str, model, form_class, name: str) -> None:
+    In = _in_schema(model, form_class)
+
     @router.get(path, response=SettingsOut, operation_id=f"{name}_list")
     def list_items(request):
         _admin(request)
         items = [_plain(item, form_class) for item in model.objects.all()]
         return {"count": len(items), "items": items}
 
-    @router.post(path, response={201: dict[str, Any]}, operation_id=f"{name}_create")
-    def create_item(request, payload: dict[str, Any]):
+    def create_item(request, payload):
         _admin(request)
-        form = form_class(payload)
+        form = form_class(payload.dict(exclude_unset=True))
         if not form.is_valid():
             raise invalid(form)
         item = form.save(commit=False)
@@ -223,13 +231,13 @@ def _settings_routes(path: str, model, form_class, name: str) -> None:
         item.save()
         return Status(201, _plain(item, form_class))
 
-    @router.patch(path + "/{int:pk}", response=dict[str, Any], operation_id=f"{name}_update")
-    def update_item(request, pk: int, payload: dict[str, Any]):
+    def update_item(request, pk: int, payload):
         _admin(request)
         item = model.objects.filter(pk=pk).first()
         if item is None:
             raise ApiError(404, _("Not found."))
-        form = form_class({**_plain(item, form_class), **payload}, instance=item)
+        changes = payload.dict(exclude_unset=True)
+        form = form_class({**_plain(item, form_class), **changes}, instance=item)
         if not form.is_valid():
             raise invalid(form)
         item = form.save(commit=False)
@@ -244,6 +252,15 @@ def _settings_routes(path: str, model, form_class, name: str) -> None:
         if not deleted:
             raise ApiError(404, _("Not found."))
         return Status(204, None)
+
+    # The schema is made here, so the annotation is given as a class, not as a name that
+    # `from __future__ import annotations` would leave for ninja to resolve.
+    create_item.__annotations__["payload"] = In
+    update_item.__annotations__.update(pk=int, payload=In)
+    router.post(path, response={201: dict[str, Any]}, operation_id=f"{name}_create")(create_item)
+    router.patch(path + "/{int:pk}", response=dict[str, Any], operation_id=f"{name}_update")(
+        update_item
+    )
 
 
 _settings_routes("/lead-assignment-rules", LeadAssignmentRule, AssignmentRuleForm, "lead_rules")

@@ -71,9 +71,7 @@ def test_consent_is_required_and_errors_are_localized(web_form):
     data = {key: value for key, value in GOOD.items() if key != "consent"}
 
     english = post(web_form, data, HTTP_ACCEPT="application/json")
-    chinese = post(
-        web_form, data, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans"
-    )
+    chinese = post(web_form, data, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert english.status_code == 400
     assert english.json()["errors"]["consent"] == ["Please agree so that we may contact you."]
@@ -104,9 +102,7 @@ def person(number: int) -> dict:
 @override_settings(GUANXI_LEAD_FORM_RATE_PER_MINUTE=5)
 def test_rate_limit_per_ip_answers_429(web_form):
     cache.clear()
-    codes = [
-        post(web_form, person(i), REMOTE_ADDR="10.0.0.7").status_code for i in range(6)
-    ]
+    codes = [post(web_form, person(i), REMOTE_ADDR="10.0.0.7").status_code for i in range(6)]
     other_ip = post(web_form, person(9), REMOTE_ADDR="10.0.0.8")
 
     assert codes == [200, 200, 200, 200, 200, 429]
@@ -122,9 +118,7 @@ def test_cors_headers_only_for_allowed_origins(web_form):
         HTTP_ORIGIN="https://evil.example",
         HTTP_ACCEPT="application/json",
     )
-    preflight = Client().options(
-        f"/forms/leads/{web_form.public_key}/", HTTP_ORIGIN=ORIGIN
-    )
+    preflight = Client().options(f"/forms/leads/{web_form.public_key}/", HTTP_ORIGIN=ORIGIN)
 
     assert allowed["Access-Control-Allow-Origin"] == ORIGIN
     assert allowed.json() == {"detail": "感谢您的咨询！"}
@@ -194,7 +188,11 @@ def test_a_logged_call_marks_the_lead_contacted_and_scores_it(django_capture_on_
     LeadScoringRule.objects.create(kind="activity", activity_kind="call", points=10)
     LeadScoringRule.objects.create(kind="reply", points=15)
     lead = Lead.objects.create(
-        number="T1", name="何军", mobile="13500000001", email="hejun@example.cn", source="referral",
+        number="T1",
+        name="何军",
+        mobile="13500000001",
+        email="hejun@example.cn",
+        source="referral",
         owner=rep,
     )
     assert lead_rescore(lead) == 25

@@ -61,6 +61,7 @@ from guanxi.customers.demo_pool import create_demo_pool
 from guanxi.customers.models import Account, AccountContact, Contact, PointsEntry, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
+from guanxi.sales import demo_leads
 from guanxi.service import demo as care_demo
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -1021,6 +1022,7 @@ def delete_demo() -> None:
     users = list(demo_users().values_list("pk", flat=True))
     ImportRun.objects.filter(user__in=users).delete()
     care_demo.delete()
+    demo_leads.delete(users)
     activities_demo.delete(users)
     calendar_demo.delete(users)
     Group.objects.filter(owner__in=users).delete()
@@ -1146,6 +1148,7 @@ class Command(BaseCommand):
             author=organisation.users["wangjianguo"],
             today=timezone.localdate(data.now),
         )
+        demo_leads.create(rng, users=organisation.users, now=data.now)
         return data
 
     def ensure_admin(self, password: str) -> str:

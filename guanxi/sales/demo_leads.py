@@ -56,7 +56,7 @@ def _grant_leads() -> None:
             )
 
 
-def _settings(users: dict[str, User], author: User) -> LeadWebForm:
+def _assignment_rules(users: dict[str, User], author: User) -> None:
     east = Team.objects.filter(name="华东渠道组").first()
     key_accounts = Team.objects.filter(name="大客户攻坚组").first()
     rules = [
@@ -83,6 +83,10 @@ def _settings(users: dict[str, User], author: User) -> LeadWebForm:
     ]
     for position, values in enumerate(rules, start=1):
         LeadAssignmentRule.objects.create(position=position, created_by=author, **values)
+
+
+def _settings(users: dict[str, User], author: User) -> LeadWebForm:
+    _assignment_rules(users, author)
     for kind, field, value, activity, points in (
         ("field", "source", "referral", "", 20),
         ("field", "source", "exhibition", "", 10),

@@ -132,7 +132,9 @@ def lead_capture_web(*, web_form: LeadWebForm, form: PublicLeadForm) -> tuple[Le
     LeadWebForm.objects.filter(pk=web_form.pk).update(submissions=F("submissions") + 1)
     existing = _open_duplicate(values)
     if existing is not None:
-        return _merge_into(existing, values, web_form), True
+        merged = _merge_into(existing, values, web_form)
+        lead_rescore(merged)
+        return merged, True
     values.update(
         source=web_form.source or Source.WEBSITE,
         source_detail=web_form.name[:200],

@@ -242,32 +242,37 @@ def lead_convert(
     if create_opportunity:
         opportunity = _new_opportunity(actor, current, account, contact, opportunity_name, amount)
     _move_activities(current, account, contact)
-    before = audit.snapshot(current)
-    current.status = LeadStatus.CONVERTED
-    current.converted_at = timezone.now()
-    current.converted_account = account
-    current.converted_contact = contact
-    current.converted_opportunity = opportunity
-    current.updated_by = actor
-    current.version += 1
-    current.save()
+    _mark_converted(actor, current, account, contact, opportunity)
+    return current
+
+
+def _mark_converted(actor: User, lead: Lead, account, contact, opportunity) -> None:
+    """Mark the lead converted with links to what it became; history and event follow."""
+    before = audit.snapshot(lead)
+    lead.status = LeadStatus.CONVERTED
+    lead.converted_at = timezone.now()
+    lead.converted_account = account
+    lead.converted_contact = contact
+    lead.converted_opportunity = opportunity
+    lead.updated_by = actor
+    lead.version += 1
+    lead.save()
     record_written(
         actor=actor,
         entity=registry.get("lead"),
-        instance=current,
+        instance=lead,
         action=AuditAction.UPDATE,
-        changes=audit.diff(before, audit.snapshot(current)),
+        changes=audit.diff(before, audit.snapshot(lead)),
     )
     events.emit(
         "lead.converted",
         entity="lead",
-        id=current.pk,
+        id=lead.pk,
         actor_id=actor.pk,
         account_id=account.pk,
         contact_id=contact.pk,
         opportunity_id=opportunity.pk if opportunity else None,
     )
-    return current
 
 
 def leads_convert_bulk(*, actor: User, lead_ids: list[int], progress=None) -> dict[str, int]:

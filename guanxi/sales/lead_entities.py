@@ -267,23 +267,24 @@ registry.register_link(
         _("Lead pool"),
         icon="inbox",
         order=31,
-        visible=lead_services.sees_pool,
+        # Users who may not view leads are ruled out without a query.
+        visible=lambda user: can(user, "lead", "view") and lead_services.sees_pool(user),
     ),
 )
-for _url, _label, _order in (
-    ("web:lead_rules", _("Lead assignment"), 60),
-    ("web:lead_scoring", _("Lead scoring"), 61),
-    ("web:lead_web_forms", _("Web-to-lead forms"), 62),
+for _section, _label, _order in (
+    ("lead_rules", _("Lead assignment"), 60),
+    ("lead_scoring", _("Lead scoring"), 61),
+    ("lead_web_forms", _("Web-to-lead forms"), 62),
 ):
     registry.register_link(
         "settings",
         registry.Link(
-            _url,
+            f"web:{_section}",
             _label,
             icon="target-arrow",
             order=_order,
             visible=lambda user: user.is_superuser or user.is_staff,
-            section="leads",
+            section=_section,
         ),
     )
 

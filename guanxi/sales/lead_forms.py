@@ -24,10 +24,14 @@ from guanxi.sales.models.lead_rules import WEB_FORM_FIELDS, AssignmentAction, Sc
 HAND_STATUSES = [choice for choice in LeadStatus.choices if choice[0] != LeadStatus.CONVERTED]
 
 
-def check_reachable(cleaned: dict, add_error) -> None:
-    """Require at least one way to reach the lead: a mobile, a phone or an email."""
-    if not any(cleaned.get(name) for name in ("mobile", "phone", "email")):
-        add_error("mobile", _("Enter at least a mobile, a phone number or an email address."))
+def check_reachable(cleaned: dict, fields, add_error) -> None:
+    """Require at least one way to reach the lead: a mobile, a phone or an email.
+
+    An import may map only some of the three columns; the ones it maps are checked.
+    """
+    present = [name for name in ("mobile", "phone", "email") if name in fields]
+    if present and not any(cleaned.get(name) for name in present):
+        add_error(present[0], _("Enter at least a mobile, a phone number or an email address."))
 
 
 class LeadForm(EntityForm):
@@ -95,8 +99,7 @@ class LeadForm(EntityForm):
     def clean(self):
         cleaned = super().clean()
         fields = set(self.fields)
-        if {"mobile", "phone", "email"} <= fields:
-            check_reachable(cleaned, self.add_error)
+        check_reachable(cleaned, fields, self.add_error)
         if cleaned.get("status") == LeadStatus.UNQUALIFIED and not cleaned.get(
             "unqualified_reason"
         ):

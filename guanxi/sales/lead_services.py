@@ -302,7 +302,7 @@ def sees_pool(user: User) -> bool:
 
 def pool_visibility(user: User, action: str) -> Q | None:
     """Let users with pool access see and claim the leads nobody owns."""
-    if action not in (Action.VIEW, Action.EDIT) or not sees_pool(user):
+    if action != Action.VIEW or not sees_pool(user):
         return None
     return Q(owner__isnull=True, status__in=OPEN_STATUSES)
 

@@ -21,6 +21,7 @@ from guanxi.sales.lead_services import pool_settings
 from guanxi.sales.models import LeadAssignmentRule, LeadScoringRule, LeadWebForm
 from guanxi.web.views.decorators import settings_required
 
+SECTIONS = {"rules": "lead_rules", "scoring": "lead_scoring", "web_forms": "lead_web_forms"}
 KINDS = {
     "rules": (LeadAssignmentRule, AssignmentRuleForm, "web:lead_rules"),
     "scoring": (LeadScoringRule, ScoringRuleForm, "web:lead_scoring"),
@@ -46,7 +47,7 @@ def rules_list(request):
     return render(
         request,
         "sales/leads/settings/rules.html",
-        {"settings_section": "leads", "rules": rules, "pool": pool_settings()},
+        {"settings_section": "lead_rules", "rules": rules, "pool": pool_settings()},
     )
 
 
@@ -56,7 +57,7 @@ def scoring_list(request):
     return render(
         request,
         "sales/leads/settings/scoring.html",
-        {"settings_section": "leads", "rules": LeadScoringRule.objects.all()},
+        {"settings_section": "lead_scoring", "rules": LeadScoringRule.objects.all()},
     )
 
 
@@ -68,7 +69,7 @@ def web_forms_list(request):
     return render(
         request,
         "sales/leads/settings/web_forms.html",
-        {"settings_section": "leads", "web_forms": forms, "base": base},
+        {"settings_section": "lead_web_forms", "web_forms": forms, "base": base},
     )
 
 
@@ -90,7 +91,12 @@ def settings_edit(request, kind: str, pk: int | None = None):
     return render(
         request,
         "customers/settings/form.html",
-        {"settings_section": "leads", "form": form, "heading": heading, "back": reverse(back)},
+        {
+            "settings_section": SECTIONS[kind],
+            "form": form,
+            "heading": heading,
+            "back": reverse(back),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -125,7 +131,7 @@ def pool_edit(request):
         request,
         "customers/settings/form.html",
         {
-            "settings_section": "leads",
+            "settings_section": "lead_rules",
             "form": form,
             "heading": _("Lead pool"),
             "back": reverse("web:lead_rules"),

@@ -221,7 +221,7 @@ def lead_convert(
     """Convert a lead; raise DuplicatesFound when it looks like existing records and neither
     a customer was chosen nor duplicates allowed."""
     require(actor, "lead", Action.EDIT)
-    current = Lead.objects.select_for_update().select_related("owner").get(pk=lead.pk)
+    current = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
     ensure_in_scope(actor, current, Action.EDIT)
     if current.status == LeadStatus.CONVERTED:
         raise LeadError(_("The lead is converted already."))

@@ -78,7 +78,7 @@ def lead_number() -> str:
 
 
 def _locked(lead: Lead) -> Lead:
-    return Lead.objects.select_for_update().select_related("owner").get(pk=lead.pk)
+    return Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
 
 
 def _write(actor, lead: Lead, before: dict, *, rule: str = "", action=AuditAction.UPDATE) -> None:

@@ -143,7 +143,7 @@ def test_list_and_api_query_counts_do_not_grow_with_rows(rep, client_for):
     assert response.json()["count"] == 30
     assert page.status_code == 200
     assert len(api_queries) <= 10, [q["sql"] for q in api_queries]
-    assert len(page_queries) <= 25, [q["sql"] for q in page_queries]
+    assert len(page_queries) <= 15, [q["sql"] for q in page_queries]
 
 
 def test_settings_screens_for_administrators(admin_client, rep, client_for):

@@ -8,8 +8,11 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        from guanxi.sales import (  # noqa: F401  (registrations)
+        from guanxi.sales import (  # noqa: F401  (registrations and subscriptions)
             calllist_entities,
             calllist_views,
             competitor_entities,
+            lead_entities,
+            lead_subscribers,
+            lead_tasks,
         )

@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from guanxi.sales.lead_urls import urlpatterns as lead_urlpatterns
+
 urlpatterns: list = [
     path("", include("guanxi.sales.competitor_urls")),
+    *lead_urlpatterns,
 ]

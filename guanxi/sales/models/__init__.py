@@ -3,6 +3,12 @@
 from guanxi.sales.models.calllist import CallAttempt, CallList, CallListEntry, CallOutcome
 from guanxi.sales.models.competitor import CompetitorProduct
 from guanxi.sales.models.lead import Lead
+from guanxi.sales.models.lead_rules import (
+    LeadAssignmentRule,
+    LeadPoolSettings,
+    LeadScoringRule,
+    LeadWebForm,
+)
 from guanxi.sales.models.opportunity import (
     Opportunity,
     OpportunityCompetitor,
@@ -19,6 +25,10 @@ __all__ = [
     "CallOutcome",
     "CompetitorProduct",
     "Lead",
+    "LeadAssignmentRule",
+    "LeadPoolSettings",
+    "LeadScoringRule",
+    "LeadWebForm",
     "Opportunity",
     "OpportunityCompetitor",
     "OpportunityContact",

@@ -94,6 +94,27 @@ class Lead(OwnedModel):
         related_name="converted_leads",
     )
 
+    # The rule that gave the lead its owner (its reassignment hours apply), and the web
+    # form it came through.
+    assignment_rule = models.ForeignKey(
+        "sales.LeadAssignmentRule",
+        verbose_name=_("assignment rule"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    web_form = models.ForeignKey(
+        "sales.LeadWebForm",
+        verbose_name=_("web form"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="leads",
+    )
+
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
@@ -119,7 +140,9 @@ class Lead(OwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} · {self.company}" if self.company else self.name
+        # The name alone, as lists, exports and the shared entity contract show it; the
+        # company has its own column and is the search subtitle.
+        return self.name
 
     def save(self, *args, **kwargs):
         self.mobile_e164 = normalize_phone(self.mobile)

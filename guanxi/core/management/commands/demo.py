@@ -61,7 +61,7 @@ from guanxi.customers.demo_pool import create_demo_pool
 from guanxi.customers.models import Account, AccountContact, Contact, PointsEntry, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
-from guanxi.sales import demo_telesales
+from guanxi.sales import demo_leads, demo_telesales
 from guanxi.service import demo as care_demo
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -1023,6 +1023,7 @@ def delete_demo() -> None:
     ImportRun.objects.filter(user__in=users).delete()
     care_demo.delete()
     demo_telesales.delete(users)
+    demo_leads.delete(users)
     activities_demo.delete(users)
     calendar_demo.delete(users)
     Group.objects.filter(owner__in=users).delete()
@@ -1149,6 +1150,7 @@ class Command(BaseCommand):
             today=timezone.localdate(data.now),
         )
         demo_telesales.create(rng, accounts=data.accounts, users=organisation.users, now=data.now)
+        demo_leads.create(rng, users=organisation.users, now=data.now)
         return data
 
     def ensure_admin(self, password: str) -> str:

@@ -1,5 +1,6 @@
 """Models of the sales app; each part (leads, opportunities, …) keeps its own module."""
 
+from guanxi.sales.models.forecast import ForecastOverride, Target
 from guanxi.sales.models.lead import Lead
 from guanxi.sales.models.opportunity import (
     Opportunity,
@@ -11,6 +12,7 @@ from guanxi.sales.models.opportunity import (
 from guanxi.sales.models.pipeline import Pipeline, Stage
 
 __all__ = [
+    "ForecastOverride",
     "Lead",
     "Opportunity",
     "OpportunityCompetitor",
@@ -19,4 +21,5 @@ __all__ = [
     "Pipeline",
     "Stage",
     "StageChange",
+    "Target",
 ]

@@ -9,19 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from guanxi.api.errors import ApiError
 from guanxi.core.models import Department, Team, User
 from guanxi.sales import forecast_params, forecast_scope, forecast_services
 from guanxi.sales.forecast_periods import BadPeriod, parse_period, period_of
-from guanxi.sales.forecast_rollup import (
-    Forecast,
-    ForecastRow,
-    NotVisible,
-    forecast_for_departments,
-    forecast_for_team,
-)
+from guanxi.sales.forecast_rollup import Forecast, ForecastRow
 from guanxi.sales.funnel_queries import DRILL_DOWN_LIMIT, funnel_for, funnel_stage_deals
 from guanxi.sales.models import Target
 from guanxi.sales.target_queries import target_list
@@ -265,31 +259,9 @@ def build_forecast(user, params) -> Forecast:
     """Return the forecast GET parameters ask for; raise ApiError or Http404."""
     require_deals(user)
     try:
-        period = parse_period(params.get("period") or forecast_params.current_period_key())
-    except BadPeriod as error:
-        raise invalid("period", str(error)) from None
-    team_pk, department_pk = params.get("team"), params.get("department")
-    try:
-        if team_pk:
-            team = Team.objects.select_related("department").filter(pk=_int(team_pk)).first()
-            if team is None:
-                raise Http404
-            return forecast_for_team(user, period, team)
-        department = None
-        if department_pk:
-            department = Department.objects.filter(pk=_int(department_pk)).first()
-            if department is None:
-                raise Http404
-        return forecast_for_departments(user, period, department)
-    except NotVisible:
-        raise Http404 from None
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise invalid("department", _("Enter a valid value.")) from None
+        return forecast_params.forecast_from(user, params)
+    except forecast_params.BadParameter as error:
+        raise invalid(error.field, error.message) from None
 
 
 @router.get("/sales/forecast", response=ForecastOut, operation_id="sales_forecast")
@@ -351,7 +323,7 @@ def sales_forecast_adjust(request, payload: OverrideIn):
         )
     except forecast_services.InvalidValue as error:
         raise invalid(error.field, error.message) from None
-    return 201, override_out(override)
+    return Status(201, override_out(override))
 
 
 class TargetIn(Schema):
@@ -487,7 +459,7 @@ def targets_create(request, payload: TargetIn):
     A second call for the same subject and period changes the amount. Only the manager
     of a department above the subject (or an administrator) may set it.
     """
-    return 201, target_out(_save_target(request, payload), request.auth)
+    return Status(201, target_out(_save_target(request, payload), request.auth))
 
 
 @router.patch("/targets/{int:pk}", response=TargetOut, operation_id="targets_update")
@@ -516,4 +488,4 @@ def targets_update(request, pk: int, payload: TargetPatch):
 def targets_delete(request, pk: int):
     """Remove a target."""
     forecast_services.target_delete(actor=request.auth, target=_target(request, pk))
-    return 204, None
+    return Status(204, None)

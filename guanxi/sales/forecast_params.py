@@ -27,7 +27,10 @@ class BadParameter(ValueError):
 def _day(value: str | None, field: str, default: datetime.date) -> datetime.date:
     if not value:
         return default
-    day = parse_date(value) if len(value) == 10 else None
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+    except ValueError:
+        day = None
     if day is None:
         raise BadParameter(field, _("Give a date as YYYY-MM-DD."))
     return day
@@ -84,7 +87,31 @@ def funnel_stage(query: FunnelQuery, value) -> Stage:
     return stage
 
 
-def current_period_key() -> str:
-    from guanxi.sales.forecast_periods import current_period
+def forecast_from(user, params):
+    """Return the forecast that GET parameters ask for; raise BadParameter or Http404."""
+    from guanxi.sales.forecast_periods import BadPeriod, current_period, parse_period
+    from guanxi.sales.forecast_rollup import (
+        NotVisible,
+        forecast_for_departments,
+        forecast_for_team,
+    )
 
-    return current_period().key
+    try:
+        period = parse_period(params.get("period") or current_period().key)
+    except BadPeriod as error:
+        raise BadParameter("period", str(error)) from None
+    team_pk, department_pk = params.get("team"), params.get("department")
+    try:
+        if team_pk:
+            team = Team.objects.select_related("department").filter(pk=_pk(team_pk) or 0).first()
+            if team is None:
+                raise Http404
+            return forecast_for_team(user, period, team)
+        department = None
+        if department_pk:
+            department = Department.objects.filter(pk=_pk(department_pk) or 0).first()
+            if department is None:
+                raise Http404
+        return forecast_for_departments(user, period, department)
+    except NotVisible:
+        raise Http404 from None

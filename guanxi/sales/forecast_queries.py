@@ -51,6 +51,11 @@ class OwnerFigures:
     other_currencies: dict[str, Figures] = field(default_factory=dict)
 
 
+def _cents(value) -> Decimal:
+    """Return a sum as a Decimal with two places (SQLite's sums come back as they were)."""
+    return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
+
+
 def period_conditions(period: Period) -> tuple[Q, Q]:
     """Return the filters of won deals closed in the period and open deals closing in it."""
     start_at, end_at = period.moments()
@@ -95,11 +100,11 @@ def owner_figures(
     result = OwnerFigures(currency=default_currency())
     for row in rows:
         figures = Figures(
-            won=row["won"] or ZERO,
+            won=_cents(row["won"]),
             won_count=row["won_count"],
             weighted=(Decimal(row["weighted"] or 0) / 100).quantize(CENT, ROUND_HALF_UP),
-            best_case=row["best_case"] or ZERO,
-            commit=row["commit"] or ZERO,
+            best_case=_cents(row["best_case"]),
+            commit=_cents(row["commit"]),
         )
         if row["currency"] == result.currency:
             target = result.by_owner.setdefault(row["owner_id"], Figures())

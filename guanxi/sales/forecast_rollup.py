@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from guanxi.core.choices import Scope
 from guanxi.core.models import Department, Team, User
 from guanxi.core.money import default_currency
 from guanxi.sales import forecast_scope
@@ -192,6 +193,9 @@ def forecast_for_departments(actor: User, period: Period, root: Department | Non
     in_tree = Q(department_id__in=department_ids)
     if root is None:
         in_tree |= Q(department__isnull=True)
+    if root is None and forecast_scope.deal_scope(actor) == Scope.OWN:
+        # Someone who sees only their own deals gets their own row, not their department's.
+        departments, department_ids, in_tree = [], [], Q(pk=actor.pk)
     people = people.filter(in_tree)
     if allowed is not None:
         people = people.filter(pk__in=allowed)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit, events
@@ -13,7 +15,7 @@ from guanxi.core.choices import AuditAction
 from guanxi.core.models import Department, Team, User
 from guanxi.core.money import default_currency
 from guanxi.sales import forecast_scope
-from guanxi.sales.forecast_choices import ForecastFigure
+from guanxi.sales.forecast_choices import ForecastFigure, PeriodType
 from guanxi.sales.forecast_periods import Period
 from guanxi.sales.forecast_queries import Figures, owner_figures
 from guanxi.sales.models import ForecastOverride, Opportunity, Target
@@ -47,7 +49,7 @@ def ensure_can_manage(actor: User, *, user=None, team=None, department=None) -> 
 def _check_amount(amount: Decimal | None, field: str) -> Decimal:
     if amount is None or amount < 0 or amount > MAX_AMOUNT:
         raise InvalidValue(field, _("Give an amount of 0 or more."))
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 @transaction.atomic
@@ -66,7 +68,7 @@ def target_set(
     if sum(subject is not None for subject in (user, team, department)) != 1:
         raise InvalidValue("user", _("Choose exactly one of a person, a team or a department."))
     ensure_can_manage(actor, user=user, team=team, department=department)
-    _check_amount(amount, "amount")
+    amount = _check_amount(amount, "amount")
     if count is not None and count < 0:
         raise InvalidValue("count", _("Give a number of 0 or more."))
     target, created = Target.objects.select_for_update().get_or_create(
@@ -143,7 +145,7 @@ def forecast_override(
     if figure not in ForecastFigure.values:
         raise InvalidValue("figure", _("Choose commit, best case or weighted pipeline."))
     ensure_can_manage(actor, user=user, department=department)
-    _check_amount(new_amount, "new_amount")
+    new_amount = _check_amount(new_amount, "new_amount")
     comment = (comment or "").strip()
     if not comment:
         raise InvalidValue("comment", _("Say why the figure is adjusted."))
@@ -162,3 +164,51 @@ def forecast_override(
     )
     events.emit("forecast.adjusted", override_id=override.pk, actor_id=actor.pk)
     return override
+
+
+@transaction.atomic
+def target_grid_save(
+    *, actor: User, year: int, cells: dict[tuple[str, int, int], Decimal | None], subjects: dict
+) -> int:
+    """Save a year's grid of monthly targets (None clears a cell); return how many changed.
+
+    `cells` maps (kind, subject id, month) to an amount; `subjects` maps (kind, id) to the
+    person or department. Every cell is checked first: one refused cell saves nothing.
+    """
+    for kind, pk, _month in cells:
+        subject = subjects.get((kind, pk))
+        if subject is None:
+            raise PermissionDenied
+        ensure_can_manage(actor, **{kind: subject})
+    existing = {
+        (
+            ("user", t.user_id) if t.user_id else ("department", t.department_id),
+            t.period_start.month,
+        ): t
+        for t in Target.objects.filter(
+            period_type=PeriodType.MONTH,
+            period_start__year=year,
+        ).filter(
+            Q(user_id__in=[pk for kind, pk, _m in cells if kind == "user"])
+            | Q(department_id__in=[pk for kind, pk, _m in cells if kind == "department"])
+        )
+    }
+    changed = 0
+    for (kind, pk, month), amount in sorted(cells.items()):
+        current = existing.get(((kind, pk), month))
+        if amount is None:
+            if current is not None:
+                target_delete(actor=actor, target=current)
+                changed += 1
+            continue
+        if current is not None and current.amount == amount:
+            continue
+        target_set(
+            actor=actor,
+            period=Period(PeriodType.MONTH, datetime.date(year, month, 1)),
+            amount=amount,
+            count=current.count if current else None,
+            **{kind: subjects[(kind, pk)]},
+        )
+        changed += 1
+    return changed

@@ -37,6 +37,7 @@ from guanxi.sales.models import Opportunity, Pipeline, Stage, StageChange
 
 DRILL_DOWN_LIMIT = 100
 ONE_DECIMAL = Decimal("0.1")
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -146,7 +147,7 @@ def funnel_for(user: User, query: FunnelQuery) -> Funnel:
     )
     lost_ids = set(query.pipeline.stages.filter(is_lost=True).values_list("pk", flat=True))
     for row in rows:
-        total = row["total"] or Decimal("0")
+        total = Decimal(str(row["total"] or 0)).quantize(CENT)
         funnel.total += row["number"]
         if row["stage_id"] in won_ids:
             funnel.won += row["number"]

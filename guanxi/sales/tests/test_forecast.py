@@ -23,7 +23,7 @@ Q4 = parse_period("2026-Q4")
 
 @pytest.fixture
 def org():
-    """Build 总部 → 华东 → 上海 with the manager 王总 (总部), 孙经理 (华东), 任 (上海) and 陶 (总部)."""
+    """Build 总部 → 华东 → 上海, managed by wang (总部); sun in 华东, ren in 上海, tao in 总部."""
     boss = UserFactory(username="wang", first_name="总", last_name="王")
     head = DepartmentFactory(name="总部")
     head.manager = boss

@@ -268,7 +268,8 @@ def test_the_targets_grid_saves_a_managers_cells_only(team, client_for):
     assert Target.objects.count() == 1
     rep_page = client_for(team["ren"]).get("/sales/targets/?year=2026")
     assert [(row.key, row.editable) for row in rep_page.context["rows"]] == [
-        (f"user-{team['ren'].pk}", False)
+        (f"department-{team['group'].pk}", False),
+        (f"user-{team['ren'].pk}", False),
     ]
 
 

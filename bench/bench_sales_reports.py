@@ -121,22 +121,22 @@ WITH owners AS (SELECT array_agg(id ORDER BY id) AS ids FROM core_user WHERE use
                        array_agg(probability ORDER BY position) AS probabilities
                 FROM sales_stage WHERE pipeline_id = %(pipeline)s),
      deals AS (
-       SELECT i, DATE '2024-01-01' + (i * 7 %% 1461) AS close_day,
+       SELECT i, DATE '2024-01-01' + (i * 7 %% 1461)::int AS close_day,
               CASE WHEN i %% 10 < 3 THEN 'open' WHEN i %% 10 < 5 THEN 'won' ELSE 'lost' END AS kind,
-              (i / 10) %% 4 AS reached
+              ((i / 10) %% 4)::int AS reached
        FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i)
 INSERT INTO sales_opportunity (
   created_at, updated_at, custom, version, number, name, amount, currency, probability,
   forecast_category, expected_close, source, next_step, description, stage_entered_at,
   closed_at, close_reason, close_note, account_id, owner_id, pipeline_id, stage_id)
-SELECT d.close_day - (10 + i %% 120) + TIME '10:00', now(), '{}', 1, 'BO' || lpad(i::text, 8, '0'),
+SELECT d.close_day - (10 + i %% 120)::int + TIME '10:00', now(), '{}', 1, 'BO' || lpad(i::text, 8, '0'),
        '压测商机 ' || i, ((i * 37) %% 500 + 1) * 1000.00,
        CASE WHEN i %% 20 = 0 THEN 'USD' ELSE 'CNY' END,
        CASE d.kind WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE s.probabilities[d.reached + 1] END,
        (ARRAY['pipeline', 'best_case', 'commit', 'pipeline'])[i %% 4 + 1],
        d.close_day, '', '', '', d.close_day - 5 + TIME '10:00',
-       CASE WHEN d.kind = 'open' THEN NULL ELSE d.close_day + (i %% 15) + TIME '10:00' END,
-       '', '', 1 + (i * 7919) %% %(accounts)s, o.ids[1 + (i * 31) %% array_length(o.ids, 1)],
+       CASE WHEN d.kind = 'open' THEN NULL ELSE d.close_day + (i %% 15)::int + TIME '10:00' END,
+       '', '', 1 + (i * 7919) %% %(accounts)s, o.ids[(1 + (i * 31) %% array_length(o.ids, 1))::int],
        %(pipeline)s,
        CASE d.kind WHEN 'won' THEN s.ids[5] WHEN 'lost' THEN s.ids[6] ELSE s.ids[d.reached + 1] END
 FROM deals d, owners o, stages s

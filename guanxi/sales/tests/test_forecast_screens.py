@@ -288,3 +288,33 @@ def test_the_forecast_api_query_count_does_not_grow_with_deals(team, client_for)
         actor=team["boss"], period=parse_period("2026-Q4"), amount=Decimal(5), user=team["sun"]
     )
     assert count() == before
+
+
+def test_the_targets_api_list_query_count_does_not_grow(team, client_for):
+    boss = client_for(team["boss"])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert boss.get("/api/v1/targets?year=2026").status_code == 200
+        return len(queries)
+
+    forecast_services.target_set(
+        actor=team["boss"], period=parse_period("2026-01"), amount=Decimal(5), user=team["ren"]
+    )
+    before = count()
+    for month in range(2, 10):
+        for person in (team["ren"], team["sun"]):
+            forecast_services.target_set(
+                actor=team["boss"],
+                period=parse_period(f"2026-{month:02d}"),
+                amount=Decimal(month),
+                user=person,
+            )
+    forecast_services.target_set(
+        actor=team["boss"],
+        period=parse_period("2026-Q1"),
+        amount=Decimal(9),
+        department=team["group"],
+    )
+    assert boss.get("/api/v1/targets?year=2026").json()["count"] == 18
+    assert count() == before

@@ -8,4 +8,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        from guanxi.sales import forecast_links  # noqa: F401  (sidebar entries)
+        from guanxi.sales import (  # noqa: F401  (sidebar entries, event subscriptions)
+            forecast_links,
+            funnel_reached,
+        )

@@ -19,15 +19,12 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Max,
-    OuterRef,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from guanxi.core.models import Department, Team, User
@@ -103,25 +100,17 @@ def funnel_deals(user: User, query: FunnelQuery) -> QuerySet:
 
 
 def with_reached(deals: QuerySet, first_position: int) -> QuerySet:
-    """Annotate each deal with `reached`: the position of the furthest stage it entered."""
-    history = (
-        StageChange.objects.filter(opportunity=OuterRef("pk"), to_stage__is_lost=False)
-        .order_by()
-        .values("opportunity")
-        .annotate(top=Max("to_stage__position"))
-        .values("top")
-    )
+    """Annotate each deal with `reached`: the position of the furthest stage it entered.
+
+    That is the furthest stage kept on the deal (refreshed from its stage history on every
+    stage change) or its current stage; a lost deal reached at least the first stage.
+    """
     current = Case(
         When(stage__is_lost=True, then=Value(first_position)),
         default=F("stage__position"),
         output_field=IntegerField(),
     )
-    return deals.annotate(
-        reached=Greatest(
-            Coalesce(Subquery(history, output_field=IntegerField()), Value(first_position)),
-            current,
-        )
-    )
+    return deals.annotate(reached=Greatest(F("furthest_position"), current, Value(first_position)))
 
 
 def _percent(part: int, whole: int) -> Decimal | None:

@@ -76,6 +76,11 @@ class Opportunity(OwnedModel):
         _("in stage since"), default=timezone.now, editable=False
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # Position of the furthest non-lost stage the deal ever entered: the funnel counts a deal
+    # in every stage up to it without reading the stage history (funnel_queries.py).
+    furthest_position = models.PositiveSmallIntegerField(
+        _("furthest stage reached"), default=0, editable=False
+    )
     close_reason = models.CharField(
         _("won/lost reason"), max_length=20, choices=CloseReason.choices, blank=True
     )

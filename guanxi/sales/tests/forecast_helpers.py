@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 from decimal import Decimal
 
+from guanxi.sales.funnel_reached import furthest_refresh
 from guanxi.sales.models import Opportunity, StageChange
 from guanxi.sales.tests.factories import OpportunityFactory
 
@@ -48,4 +49,5 @@ def deal(owner, pipeline, stage: int | str, amount, *, history=(), created="2026
             seconds_in_previous=int(days * DAY),
             amount=opportunity.amount,
         )
+    furthest_refresh([opportunity.pk])  # what a stage change's event does after commit
     return opportunity

@@ -152,3 +152,25 @@ def test_the_funnel_takes_the_same_queries_however_many_deals(pipeline, rep):
         funnel = funnel_for(User.objects.get(pk=rep.pk), year_query(pipeline))
     assert funnel.stages[0].count == 13
     assert len(many) == len(few), [q["sql"] for q in many]
+
+
+def test_a_stage_change_event_refreshes_the_furthest_stage(
+    pipeline, rep, django_capture_on_commit_callbacks
+):
+    from guanxi.core import events
+    from guanxi.sales.models import Opportunity, StageChange
+
+    opportunity = deal(rep, pipeline, 1, 1000, history=[(0, 1, 1)])
+    assert Opportunity.objects.get(pk=opportunity.pk).furthest_position == 1
+    stages = {stage.position: stage for stage in pipeline.stages.all()}
+    lost = pipeline.stages.get(is_lost=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        for from_position, to_stage in ((1, stages[2]), (2, stages[3]), (3, lost)):
+            StageChange.objects.create(
+                opportunity=opportunity, from_stage=stages[from_position], to_stage=to_stage
+            )
+        Opportunity.objects.filter(pk=opportunity.pk).update(stage=lost)
+        events.emit("opportunity.stage_changed", entity="opportunity", id=opportunity.pk)
+    assert Opportunity.objects.get(pk=opportunity.pk).furthest_position == 3
+    funnel = funnel_for(User.objects.get(pk=rep.pk), year_query(pipeline))
+    assert [item.count for item in funnel.stages] == [1, 1, 1, 1, 0]

@@ -117,7 +117,8 @@ def pipeline() -> Pipeline:
 
 # Deal i: kind = i % 10 (0–2 open, 3–4 won, 5–9 lost); furthest stage (i / 10) % 4 unless won.
 OPPORTUNITIES_SQL = """
-WITH owners AS (SELECT array_agg(id ORDER BY id) AS ids FROM core_user WHERE username LIKE 'bench_u%%'),
+WITH owners AS (SELECT array_agg(id ORDER BY id) AS ids FROM core_user
+                WHERE username LIKE 'bench_u%%'),
      stages AS (SELECT array_agg(id ORDER BY position) AS ids,
                        array_agg(probability ORDER BY position) AS probabilities
                 FROM sales_stage WHERE pipeline_id = %(pipeline)s),
@@ -131,7 +132,8 @@ INSERT INTO sales_opportunity (
   forecast_category, expected_close, source, next_step, description, stage_entered_at,
   closed_at, close_reason, close_note, account_id, owner_id, pipeline_id, stage_id,
   furthest_position)
-SELECT d.close_day - (10 + i %% 120)::int + TIME '10:00', now(), '{}', 1, 'BO' || lpad(i::text, 8, '0'),
+SELECT d.close_day - (10 + i %% 120)::int + TIME '10:00', now(), '{}', 1,
+       'BO' || lpad(i::text, 8, '0'),
        '压测商机 ' || i, ((i * 37) %% 500 + 1) * 1000.00,
        CASE WHEN i %% 20 = 0 THEN 'USD' ELSE 'CNY' END,
        CASE d.kind WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE s.probabilities[d.reached + 1] END,
@@ -244,7 +246,8 @@ def main() -> None:
     )
     deals = Opportunity.objects.filter(pipeline=chosen)
     print(
-        f"{deals.count():,} opportunities, {Department.objects.filter(path__startswith=root.path).count()} "
+        f"{deals.count():,} opportunities, "
+        f"{Department.objects.filter(path__startswith=root.path).count()} "
         f"departments in 5 levels, {year.start.year}: "
         f"{deals.filter(created_at__year=2026).count():,} created",
         flush=True,

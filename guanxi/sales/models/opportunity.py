@@ -103,6 +103,29 @@ class Opportunity(OwnedModel):
             models.Index(fields=["source"], name="opp_source_idx"),
             models.Index(fields=["-updated_at"], name="opp_updated_idx"),
             models.Index(fields=["name"], name="opp_name_idx"),
+            # The funnel of a period: every column it reads, so the table is not visited.
+            models.Index(
+                fields=[
+                    "pipeline",
+                    "created_at",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "furthest_position",
+                ],
+                name="opp_funnel_created_idx",
+            ),
+            models.Index(
+                fields=[
+                    "pipeline",
+                    "expected_close",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "furthest_position",
+                ],
+                name="opp_funnel_close_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +269,11 @@ class StageChange(models.Model):
             models.Index(fields=["opportunity", "changed_at"], name="stagechange_opp_idx"),
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
             models.Index(fields=["from_stage", "changed_at"], name="stagechange_from_idx"),
+            # The funnel's days in stage: the moves of the period's deals, read from the index.
+            models.Index(
+                fields=["opportunity", "from_stage", "seconds_in_previous"],
+                name="stagechange_time_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -318,3 +318,23 @@ def test_the_targets_api_list_query_count_does_not_grow(team, client_for):
     )
     assert boss.get("/api/v1/targets?year=2026").json()["count"] == 18
     assert count() == before
+
+
+def test_the_forecast_of_a_team_lists_its_visible_members(team, client_for):
+    from guanxi.core.tests.factories import TeamFactory
+
+    squad = TeamFactory(name="大客户攻坚组", department=team["group"])
+    squad.members.set([team["ren"], team["sun"]])
+    forecast_services.target_set(
+        actor=team["boss"], period=parse_period("2026-Q4"), amount=Decimal(900000), team=squad
+    )
+    body = client_for(team["boss"]).get(f"/api/v1/sales/forecast?period=2026-Q4&team={squad.pk}")
+    rows = body.json()["rows"]
+    assert [(row["kind"], row["commit"], row["target"]) for row in rows] == [
+        ("team", "700000.00", "900000.00"),
+        ("user", "200000.00", None),
+        ("user", "500000.00", None),
+    ]
+    page = client_for(team["boss"]).get(f"/sales/forecast/?period=2026-Q4&team={squad.pk}")
+    assert page.status_code == 200 and "大客户攻坚组" in page.content.decode()
+    assert client_for(team["boss"]).get("/sales/forecast/?team=999999").status_code == 404

@@ -8,10 +8,12 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        from guanxi.sales import (  # noqa: F401  (registrations and subscriptions)
+        from guanxi.sales import (  # noqa: F401  (registrations, sidebar entries, subscriptions)
             calllist_entities,
             calllist_views,
             competitor_entities,
+            forecast_links,
+            funnel_reached,
             lead_entities,
             lead_subscribers,
             lead_tasks,

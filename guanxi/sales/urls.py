@@ -6,5 +6,6 @@ from guanxi.sales.lead_urls import urlpatterns as lead_urlpatterns
 
 urlpatterns: list = [
     path("", include("guanxi.sales.competitor_urls")),
+    path("", include("guanxi.sales.forecast_urls")),
     *lead_urlpatterns,
 ]

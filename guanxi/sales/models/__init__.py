@@ -2,6 +2,7 @@
 
 from guanxi.sales.models.calllist import CallAttempt, CallList, CallListEntry, CallOutcome
 from guanxi.sales.models.competitor import CompetitorProduct
+from guanxi.sales.models.forecast import ForecastOverride, Target
 from guanxi.sales.models.lead import Lead
 from guanxi.sales.models.lead_rules import (
     LeadAssignmentRule,
@@ -24,6 +25,7 @@ __all__ = [
     "CallListEntry",
     "CallOutcome",
     "CompetitorProduct",
+    "ForecastOverride",
     "Lead",
     "LeadAssignmentRule",
     "LeadPoolSettings",
@@ -36,4 +38,5 @@ __all__ = [
     "Pipeline",
     "Stage",
     "StageChange",
+    "Target",
 ]

@@ -61,7 +61,7 @@ from guanxi.customers.demo_pool import create_demo_pool
 from guanxi.customers.models import Account, AccountContact, Contact, PointsEntry, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
-from guanxi.sales import demo_leads, demo_telesales
+from guanxi.sales import demo_forecast, demo_leads, demo_telesales
 from guanxi.service import demo as care_demo
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -1142,6 +1142,11 @@ class Command(BaseCommand):
             now=data.now,
         )
         calendar_demo.create(rng, users=organisation.users, now=data.now)
+        demo_forecast.create(
+            users=organisation.users,
+            departments=organisation.departments,
+            today=timezone.localdate(data.now),
+        )
         data.care = care_demo.create(
             rng,
             accounts=data.accounts,

@@ -1,0 +1,199 @@
+"""The sales funnel (销售漏斗): how many deals reached each stage, conversion, time and wins.
+
+A deal "reached" a stage when it entered that stage or a later one: the furthest
+non-lost stage in its stage history (StageChange) or its current stage. A lost deal
+counts in the stages it got to before it was lost. Counts cover every currency; amounts
+add up deals in the default currency only, the others are listed per currency.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from guanxi.core.models import Department, Team, User
+from guanxi.core.money import default_currency
+from guanxi.sales.forecast_choices import FunnelBasis, FunnelScope
+from guanxi.sales.models import Opportunity, Pipeline, Stage, StageChange
+
+DRILL_DOWN_LIMIT = 100
+ONE_DECIMAL = Decimal("0.1")
+CENT = Decimal("0.01")
+
+
+@dataclass
+class FunnelQuery:
+    """Say which deals a funnel counts: a pipeline, a period and whose deals."""
+
+    pipeline: Pipeline
+    start: datetime.date
+    end: datetime.date  # inclusive
+    basis: str = FunnelBasis.CREATED
+    scope: str = FunnelScope.ALL
+    team: Team | None = None
+    department: Department | None = None
+
+
+@dataclass
+class FunnelStage:
+    stage: Stage
+    count: int = 0
+    amount: Decimal = Decimal("0")
+    other_amounts: dict[str, Decimal] = field(default_factory=dict)
+    conversion: Decimal | None = None  # % of this stage's deals that reached the next
+    average_days: Decimal | None = None  # mean time spent in the stage before leaving it
+    left: int = 0  # how many moves out of the stage the average is over
+
+
+@dataclass
+class Funnel:
+    query: FunnelQuery
+    currency: str
+    stages: list[FunnelStage]
+    total: int = 0
+    won: int = 0
+    lost: int = 0
+    lost_amount: Decimal = Decimal("0")
+    win_rate: Decimal | None = None  # % of the closed deals that were won
+
+
+def funnel_stages(pipeline: Pipeline) -> list[Stage]:
+    """Return the stages a funnel shows: every stage but the lost ones, in order."""
+    return [stage for stage in pipeline.stages.all() if not stage.is_lost]
+
+
+def funnel_deals(user: User, query: FunnelQuery) -> QuerySet:
+    """Return the deals of the funnel's pipeline, period and people the user may see."""
+    deals = Opportunity.objects.visible_to(user, "view").filter(pipeline=query.pipeline)
+    if query.basis == FunnelBasis.CLOSE:
+        deals = deals.filter(expected_close__gte=query.start, expected_close__lte=query.end)
+    else:
+        zone = timezone.get_current_timezone()
+        start = datetime.datetime.combine(query.start, datetime.time.min, tzinfo=zone)
+        end = datetime.datetime.combine(
+            query.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+        )
+        deals = deals.filter(created_at__gte=start, created_at__lt=end)
+    if query.scope == FunnelScope.ME:
+        deals = deals.filter(owner=user)
+    elif query.scope == FunnelScope.TEAM and query.team is not None:
+        deals = deals.filter(owner__in=query.team.members.values("pk"))
+    elif query.scope == FunnelScope.DEPARTMENT and query.department is not None:
+        deals = deals.filter(owner__department__path__startswith=query.department.path)
+    return deals
+
+
+def with_reached(deals: QuerySet, first_position: int) -> QuerySet:
+    """Annotate each deal with `reached`: the position of the furthest stage it entered.
+
+    That is the furthest stage kept on the deal (refreshed from its stage history on every
+    stage change) or its current stage; a lost deal reached at least the first stage.
+    """
+    current = Case(
+        When(stage__is_lost=True, then=Value(first_position)),
+        default=F("stage__position"),
+        output_field=IntegerField(),
+    )
+    return deals.annotate(reached=Greatest(F("furthest_position"), current, Value(first_position)))
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(ONE_DECIMAL)
+
+
+def funnel_for(user: User, query: FunnelQuery) -> Funnel:
+    """Compute the funnel in two queries, whatever the number of deals."""
+    stages = funnel_stages(query.pipeline)
+    currency = default_currency()
+    funnel = Funnel(query=query, currency=currency, stages=[FunnelStage(s) for s in stages])
+    if not stages:
+        return funnel
+    deals = funnel_deals(user, query)
+    won_ids = {stage.pk for stage in stages if stage.is_won}
+    rows = (
+        with_reached(deals, stages[0].position)
+        .order_by()
+        .values("reached", "currency", "stage_id")
+        .annotate(number=Count("id"), total=Sum("amount"))
+    )
+    lost_ids = set(query.pipeline.stages.filter(is_lost=True).values_list("pk", flat=True))
+    for row in rows:
+        total = Decimal(str(row["total"] or 0)).quantize(CENT)
+        funnel.total += row["number"]
+        if row["stage_id"] in won_ids:
+            funnel.won += row["number"]
+        if row["stage_id"] in lost_ids:
+            funnel.lost += row["number"]
+            if row["currency"] == currency:
+                funnel.lost_amount += total
+        for item in funnel.stages:
+            if row["reached"] < item.stage.position:
+                continue
+            item.count += row["number"]
+            if row["currency"] == currency:
+                item.amount += total
+            else:
+                item.other_amounts[row["currency"]] = (
+                    item.other_amounts.get(row["currency"], Decimal("0")) + total
+                )
+    _add_times(funnel, deals)
+    for item, following in zip(funnel.stages, funnel.stages[1:], strict=False):
+        item.conversion = _percent(following.count, item.count)
+    funnel.win_rate = _percent(funnel.won, funnel.won + funnel.lost)
+    return funnel
+
+
+def _add_times(funnel: Funnel, deals: QuerySet) -> None:
+    """Set each stage's average days, from the time deals spent in it before moving on."""
+    by_stage = {item.stage.pk: item for item in funnel.stages}
+    times = (
+        StageChange.objects.filter(
+            opportunity__in=deals.order_by().values("pk"), from_stage__in=list(by_stage)
+        )
+        .order_by()
+        .values("from_stage")
+        .annotate(seconds=Avg("seconds_in_previous"), moves=Count("id"))
+    )
+    for row in times:
+        item = by_stage[row["from_stage"]]
+        item.left = row["moves"]
+        days = Decimal(str(row["seconds"] or 0)) / 86400
+        item.average_days = days.quantize(ONE_DECIMAL)
+
+
+def funnel_stage_deals(user: User, query: FunnelQuery, stage: Stage) -> QuerySet:
+    """Return the deals behind one bar: those that reached the stage (or, for lost, lost)."""
+    deals = funnel_deals(user, query)
+    if stage.is_lost:
+        chosen = deals.filter(stage=stage)
+    else:
+        first = funnel_stages(query.pipeline)[0].position
+        chosen = with_reached(deals, first).filter(reached__gte=stage.position)
+    return chosen.select_related("owner", "stage", "account").order_by("-amount", "-id")
+
+
+def other_currency_totals(funnel: Funnel) -> dict[str, Decimal]:
+    """Return, per other currency, the amount that entered the funnel (its first stage)."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    if funnel.stages:
+        for code, amount in funnel.stages[0].other_amounts.items():
+            totals[code] += amount
+    return dict(sorted(totals.items()))

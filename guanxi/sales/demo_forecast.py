@@ -6,7 +6,7 @@ import datetime
 import random
 from decimal import Decimal
 
-from guanxi.core.models import Department, RolePermission, User
+from guanxi.core.models import Department, User
 from guanxi.core.money import default_currency
 from guanxi.sales.forecast_choices import PeriodType
 from guanxi.sales.models import Target
@@ -24,8 +24,6 @@ REP_TARGETS = {
 }
 # Quarterly targets of the sales departments, in 万元.
 DEPARTMENT_TARGETS = {"east": 400, "south": 260, "key": 520, "sales": 1300}
-# Who sees deals in the forecast screens until the opportunity screens grant it themselves.
-DEAL_VIEW = {"销售总监": "department_tree", "销售代表": "own", "系统管理员": "all"}
 
 
 def create(
@@ -70,11 +68,5 @@ def create(
                     currency=currency,
                     created_by=users.get("wangjianguo"),
                 )
-            )
-    for role_name, scope in DEAL_VIEW.items():
-        role = RolePermission.objects.filter(role__name=role_name).first()
-        if role is not None:
-            RolePermission.objects.get_or_create(
-                role=role.role, entity="opportunity", defaults={"actions": ["view"], "scope": scope}
             )
     return Target.objects.bulk_create(targets)

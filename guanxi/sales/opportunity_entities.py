@@ -345,9 +345,9 @@ OPPORTUNITY = registry.register(
         after_write=services.after_write,
         event_payload=services.event_payload,
         extra_history_fields={
-            "contacts": (_("Contacts"), None),
-            "lines": (_("Product lines"), None),
-            "competitors": (_("Competitors"), None),
+            "deal_contacts": (_("Contacts"), None),
+            "product_lines": (_("Product lines"), None),
+            "deal_competitors": (_("Competitors"), None),
         },
     )
 )

@@ -90,20 +90,21 @@ def board_totals(deals: QuerySet) -> dict[int, dict]:
     rows = (
         deals.order_by()
         .values("stage_id")
-        .annotate(count=Count("id"), amount=Sum("amount"), weighted=Sum(weighted))
+        .annotate(deals=Count("id"), total_amount=Sum("amount"), total_weighted=Sum(weighted))
     )
     return {
         row["stage_id"]: {
-            "count": row["count"],
-            "amount": Decimal(row["amount"] or 0).quantize(Decimal("0.01")),
-            "weighted": Decimal(row["weighted"] or 0).quantize(Decimal("0.01")),
+            "count": row["deals"],
+            "amount": Decimal(row["total_amount"] or 0).quantize(Decimal("0.01")),
+            "weighted": Decimal(row["total_weighted"] or 0).quantize(Decimal("0.01")),
         }
         for row in rows
     }
 
 
-def column_cards(deals: QuerySet, stage: Stage, *, offset: int = 0, limit: int = PAGE):
+def column_cards(deals: QuerySet, stage: Stage, *, offset: int = 0, limit: int | None = None):
     """Return a page of a column's cards, biggest deals first, and whether more follow."""
+    limit = limit or PAGE
     rows = list(
         deals.filter(stage=stage)
         .select_related("account", "owner")
@@ -124,7 +125,7 @@ def annotate_card(deal: Opportunity) -> None:
     )
 
 
-def board(user: User, pipeline: Pipeline, params: Mapping, *, per_column: int = PAGE):
+def board(user: User, pipeline: Pipeline, params: Mapping, *, per_column: int | None = None):
     """Return the board's columns: totals for every stage and the first cards of each."""
     deals = board_deals(user, pipeline, params)
     totals = board_totals(deals)

@@ -243,7 +243,7 @@ def opportunity_contact_add(
     if is_primary:
         current.contact_roles.exclude(pk=link.pk).update(is_primary=False)
     label = f"{contact.name} ({link.get_role_display()})" if role else contact.name
-    _history(actor, current, "contacts", None, label)
+    _history(actor, current, "deal_contacts", None, label)
     return link
 
 
@@ -255,7 +255,7 @@ def opportunity_contact_remove(*, actor: User, opportunity: Opportunity, contact
     if link is None:
         raise OpportunityContact.DoesNotExist
     link.delete()
-    _history(actor, current, "contacts", link.contact.name, None)
+    _history(actor, current, "deal_contacts", link.contact.name, None)
 
 
 def _line_label(line: OpportunityLine) -> str:
@@ -283,7 +283,7 @@ def opportunity_line_save(
     line.unit_price = Decimal(str(values.get("unit_price") or 0))
     line.discount_percent = Decimal(str(values.get("discount_percent") or 0))
     line.save()
-    _history(actor, current, "lines", before, _line_label(line))
+    _history(actor, current, "product_lines", before, _line_label(line))
     return line
 
 
@@ -312,7 +312,7 @@ def opportunity_line_remove(*, actor: User, opportunity: Opportunity, line_id: i
     current = _locked_for_edit(actor, opportunity)
     line = current.lines.get(pk=line_id)
     line.delete()
-    _history(actor, current, "lines", _line_label(line), None)
+    _history(actor, current, "product_lines", _line_label(line), None)
 
 
 @transaction.atomic
@@ -367,7 +367,9 @@ def opportunity_competitor_save(
             "is_winner": is_winner,
         },
     )
-    _history(actor, current, "competitors", None if created else competitor.name, competitor.name)
+    _history(
+        actor, current, "deal_competitors", None if created else competitor.name, competitor.name
+    )
     return link
 
 
@@ -383,7 +385,7 @@ def opportunity_competitor_remove(
     if link is None:
         raise OpportunityCompetitor.DoesNotExist
     link.delete()
-    _history(actor, current, "competitors", link.competitor.name, None)
+    _history(actor, current, "deal_competitors", link.competitor.name, None)
 
 
 def open_deal_accounts(account_ids: list[int]) -> set[int]:

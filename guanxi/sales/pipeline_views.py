@@ -125,7 +125,7 @@ def pipeline_stage_delete(request, pk: int):
     """Delete a stage; when deals sit in it, offer to move them to another stage first."""
     stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=pk, is_archived=False)
     deals = stage.opportunities.count()
-    form = StageDeleteForm(request.POST or None, stage=stage)
+    form = StageDeleteForm(request.POST if request.method == "POST" else None, stage=stage)
     if request.method == "POST" and form.is_valid():
         try:
             moved = stage_delete(

@@ -48,7 +48,7 @@ def drag(page, card, column):
 
 
 def test_drag_a_deal_to_the_next_stage_and_see_the_totals_change(page, live_server, board_data):
-    rep, pipeline, stages, deal = board_data
+    _rep, pipeline, stages, deal = board_data
     log_in(page, live_server, "li.na")
     page.goto(f"{live_server.url}/opportunities/board/?pipeline={pipeline.pk}")
     proposal = stages["Proposal"]

@@ -16,6 +16,10 @@ from guanxi.sales.opportunity_services import stage_problems
 from guanxi.sales.pipeline_services import pipeline_default
 
 PARTNER_TYPES = (AccountType.PARTNER, AccountType.RESELLER)
+SYNC_PROBABILITY = (
+    "const chosen = this.selectedOptions[0]; const box = this.form.elements.probability;"
+    " if (chosen && box && chosen.dataset.probability) box.value = chosen.dataset.probability;"
+)
 
 
 class StageSelect(forms.Select):
@@ -81,7 +85,10 @@ class OpportunityForm(EntityForm):
                 "data-testid": "pipeline-select",
             }
         )
-        self.fields["stage"].widget.attrs["data-stage-probability"] = "1"
+        # Choosing a stage (or a pipeline, which reloads the stages) proposes its probability.
+        self.fields["stage"].widget.attrs.update(
+            {"hx-on:change": SYNC_PROBABILITY, "hx-on::after-swap": SYNC_PROBABILITY}
+        )
         self.fields["account"].widget.attrs["data-testid"] = "account-select"
 
     def _chosen_pipeline_id(self):

@@ -30,7 +30,7 @@ class StageForm(forms.Form):
     required_fields = forms.MultipleChoiceField(
         label=_("required fields"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"data-choices": "1"}),
+        widget=forms.SelectMultiple(attrs={"data-choices": "1", "class": "form-select"}),
     )
     rotting_days = forms.IntegerField(
         label=_("rotting after (days)"), min_value=1, max_value=3650, required=False

@@ -16,9 +16,30 @@ from django.utils import timezone
 from guanxi.core.choices import Action
 from guanxi.core.models import Team, User
 from guanxi.core.money import default_currency, format_money
+from guanxi.core.permissions import scope_q
 from guanxi.sales.models import Opportunity, Pipeline, Stage
 
-PAGE = 50
+PAGE = 25
+# What a card shows; reading only these keeps a board of a few hundred cards cheap.
+CARD_FIELDS = (
+    "id",
+    "number",
+    "name",
+    "amount",
+    "currency",
+    "probability",
+    "expected_close",
+    "stage_id",
+    "stage_entered_at",
+    "version",
+    "account__id",
+    "account__name",
+    "owner__id",
+    "owner__username",
+    "owner__display_name",
+    "owner__first_name",
+    "owner__last_name",
+)
 
 
 @dataclass
@@ -90,7 +111,7 @@ def board_totals(deals: QuerySet) -> dict[int, dict]:
     rows = (
         deals.order_by()
         .values("stage_id")
-        .annotate(deals=Count("id"), total_amount=Sum("amount"), total_weighted=Sum(weighted))
+        .annotate(deals=Count("*"), total_amount=Sum("amount"), total_weighted=Sum(weighted))
     )
     return {
         row["stage_id"]: {
@@ -102,18 +123,58 @@ def board_totals(deals: QuerySet) -> dict[int, dict]:
     }
 
 
-def column_cards(deals: QuerySet, stage: Stage, *, offset: int = 0, limit: int | None = None):
-    """Return a page of a column's cards, biggest deals first, and whether more follow."""
-    limit = limit or PAGE
-    rows = list(
-        deals.filter(stage=stage)
-        .select_related("account", "owner")
-        .order_by("-amount", "-id")[offset : offset + limit + 1]
+def narrowed_by_owner(user: User, params: Mapping) -> bool:
+    """Tell whether the board holds the deals of some owners only (a filter or the scope)."""
+    if (params.get("owner") or "").strip() or (params.get("team") or "").strip():
+        return True
+    return scope_q(user, Opportunity, Action.VIEW) is not None
+
+
+def _column_ids(
+    deals: QuerySet, stage: Stage, offset: int, limit: int, by_owner: bool
+) -> tuple[list, bool]:
+    """Return the ids of a page of a column's cards, biggest deals first, and if more follow.
+
+    Only ids are read here, so that a team's or a scope's deals are ranked from the board
+    index alone; the cards' rows are read afterwards by primary key. For some owners'
+    deals the sort key is `amount + 0`: PostgreSQL then ranks them from that index
+    instead of walking the whole pipeline's biggest deals and dropping other owners' ones.
+    """
+    amount = (
+        ExpressionWrapper(F("amount") + 0, output_field=DecimalField()) if by_owner else F("amount")
     )
+    ids = list(
+        deals.filter(stage=stage)
+        .order_by(amount.desc(), "-id")
+        .values_list("id", flat=True)[offset : offset + limit + 1]
+    )
+    return ids[:limit], len(ids) > limit
+
+
+def _cards(ids: list[int], stages: dict[int, Stage]) -> dict[int, Opportunity]:
+    rows = (
+        Opportunity.objects.filter(pk__in=ids).select_related("account", "owner").only(*CARD_FIELDS)
+    )
+    found = {}
     for deal in rows:
-        deal.stage = stage
+        deal.stage = stages[deal.stage_id]
         annotate_card(deal)
-    return rows[:limit], len(rows) > limit
+        found[deal.pk] = deal
+    return found
+
+
+def column_cards(
+    deals: QuerySet,
+    stage: Stage,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    by_owner: bool = False,
+):
+    """Return a page of a column's cards, biggest deals first, and whether more follow."""
+    ids, more = _column_ids(deals, stage, offset, limit or PAGE, by_owner)
+    found = _cards(ids, {stage.pk: stage})
+    return [found[pk] for pk in ids if pk in found], more
 
 
 def annotate_card(deal: Opportunity) -> None:
@@ -129,10 +190,21 @@ def board(user: User, pipeline: Pipeline, params: Mapping, *, per_column: int | 
     """Return the board's columns: totals for every stage and the first cards of each."""
     deals = board_deals(user, pipeline, params)
     totals = board_totals(deals)
+    by_owner = narrowed_by_owner(user, params)
     columns = []
+    pages: dict[int, list[int]] = {}
     for stage in board_stages(pipeline):
         column = Column(stage=stage, **totals.get(stage.pk, {}))
         if column.count:
-            column.cards, column.more = column_cards(deals, stage, limit=per_column)
+            pages[stage.pk], column.more = _column_ids(
+                deals, stage, 0, per_column or PAGE, by_owner
+            )
         columns.append(column)
+    if pages:
+        found = _cards(
+            [pk for ids in pages.values() for pk in ids],
+            {column.stage.pk: column.stage for column in columns},
+        )
+        for column in columns:
+            column.cards = [found[pk] for pk in pages.get(column.stage.pk, []) if pk in found]
     return columns

@@ -80,7 +80,8 @@ def opportunity_board_more(request):
     raw_offset = request.GET.get("offset", "")
     offset = int(raw_offset) if raw_offset.isdigit() else 0
     deals = queries.board_deals(request.user, pipeline, request.GET)
-    cards, more = queries.column_cards(deals, stage, offset=offset)
+    by_owner = queries.narrowed_by_owner(request.user, request.GET)
+    cards, more = queries.column_cards(deals, stage, offset=offset, by_owner=by_owner)
     filters = {key: request.GET.get(key, "") for key in FILTER_KEYS}
     return render(
         request,

@@ -110,7 +110,7 @@ def test_the_board_query_count_stays_the_same_as_deals_grow(client_for, pipeline
     with CaptureQueriesContext(connection) as many:
         response = client.get(f"/opportunities/board/?pipeline={pipeline.pk}")
     assert sum(column.count for column in response.context["columns"]) == 19
-    # One more query per column that now has cards (one limited query each), none per card.
+    # One more query per column that now has cards (its ranked ids), none per card.
     assert len(many) == len(few) + 5, "\n".join(q["sql"] for q in many.captured_queries)
     for _ in range(10):
         deal(pipeline, rep, "Proposal")

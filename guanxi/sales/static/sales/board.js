@@ -116,6 +116,9 @@
         group: "board",
         draggable: ".board-card",
         animation: 150,
+        // On a phone a short press scrolls the columns; holding a card picks it up.
+        delay: 200,
+        delayOnTouchOnly: true,
         disabled: !editable,
         onEnd: function (event) {
           if (event.from === event.to) { return; }

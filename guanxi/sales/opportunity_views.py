@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -59,6 +60,7 @@ def opportunity_board(request):
             "pipelines": Pipeline.objects.filter(is_active=True),
             "columns": columns,
             "stages": [column.stage for column in columns],
+            "stage_menu": stage_menu(column.stage for column in columns),
             "filters": filters,
             "filter_query": "&".join(f"{k}={v}" for k, v in filters.items() if v),
             "users": User.objects.filter(is_active=True).order_by("username"),
@@ -90,10 +92,20 @@ def opportunity_board_more(request):
             "pipeline": pipeline,
             "column": queries.Column(stage=stage, cards=cards, more=more),
             "next_offset": offset + len(cards),
-            "stages": queries.board_stages(pipeline),
+            "stage_menu": stage_menu(queries.board_stages(pipeline)),
             "filter_query": "&".join(f"{k}={v}" for k, v in filters.items() if v),
             "can_edit": can(request.user, "opportunity", Action.EDIT),
         },
+    )
+
+
+def stage_menu(stages) -> str:
+    """Return the "Move to…" items every card shares; CSS hides the card's own stage."""
+    return format_html_join(
+        "",
+        '<button type="button" class="dropdown-item" data-move-to="{}" data-testid="move-{}">'
+        "{}</button>",
+        ((stage.pk, stage.pk, stage.name) for stage in stages),
     )
 
 

@@ -70,7 +70,9 @@ def test_drag_a_deal_to_the_next_stage_and_see_the_totals_change(page, live_serv
 
     # The keyboard way: the card's "Move to…" menu.
     page.get_by_test_id(f"move-menu-{deal.pk}").click()
-    page.get_by_test_id(f"move-{deal.pk}-{stages['Negotiation'].pk}").click()
+    page.get_by_test_id(f"card-{deal.pk}").get_by_test_id(
+        f"move-{stages['Negotiation'].pk}"
+    ).click()
     expect(page.get_by_test_id(f"count-{stages['Negotiation'].pk}")).to_have_text("1")
     expect(
         page.get_by_test_id(f"column-{stages['Negotiation'].pk}").get_by_test_id(f"card-{deal.pk}")
@@ -110,7 +112,7 @@ def test_a_move_refused_for_a_required_field_snaps_back_with_the_reason(
     # Closing as lost asks why; cancelling puts the card back too.
     lost = stages["Lost"]
     page.get_by_test_id(f"move-menu-{deal.pk}").click()
-    page.get_by_test_id(f"move-{deal.pk}-{lost.pk}").click()
+    page.get_by_test_id(f"card-{deal.pk}").get_by_test_id(f"move-{lost.pk}").click()
     dialog = page.get_by_test_id("lost-dialog")
     expect(dialog).to_be_visible()
     dialog.locator("select").select_option("price")

@@ -66,9 +66,6 @@
     card.classList.remove("is-rotting");
     const days = card.querySelector("[data-days]");
     if (days) { days.classList.remove("text-danger", "fw-bold"); }
-    card.querySelectorAll("[data-move-to]").forEach(function (button) {
-      button.disabled = button.dataset.moveTo === String(data.stage);
-    });
   }
 
   async function move(board, card, stageId, origin) {

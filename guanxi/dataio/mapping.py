@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.db.models import Q
 from django.forms.models import model_to_dict
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -259,17 +260,18 @@ class Converter:
             raise CellError(_("%(value)s is not one of the choices.") % {"value": text})
         return found
 
-    def related_id(self, model_field, text: str) -> Any:
+    def related_id(self, model_field, text: str, row: dict | None = None) -> Any:
         model = model_field.related_model
         if model is User:
             return self.user_id(text)
-        cache_key = (model_field.name, text)
-        if cache_key in self.related:
-            return self.related[cache_key]
         target = registry.for_model(model)
         queryset = (
             model.objects.visible_to(self.user, Action.VIEW) if target else model.objects.all()
         )
+        queryset, scope = self._scoped_by_row(model, queryset, row or {})
+        cache_key = (model_field.name, text, scope)
+        if cache_key in self.related:
+            return self.related[cache_key]
         names = {f.name for f in model._meta.concrete_fields}
         matches: list[int] = []
         if text.isdigit():
@@ -278,6 +280,10 @@ class Converter:
             matches = list(queryset.filter(number=text).values_list("pk", flat=True)[:2])
         if not matches and "name" in names:
             matches = list(queryset.filter(name=text).values_list("pk", flat=True)[:2])
+        if not matches and "name_zh" in names:
+            # Bilingual configuration (pipelines, stages): either language's name.
+            named = queryset.filter(Q(name_zh=text) | Q(name_en=text))
+            matches = list(named.values_list("pk", flat=True)[:2])
         label = str(model._meta.verbose_name)
         if not matches:
             raise CellError(
@@ -291,14 +297,28 @@ class Converter:
         self.related[cache_key] = matches[0]
         return matches[0]
 
-    def field_value(self, name: str, text: str) -> Any:
+    def _scoped_by_row(self, model, queryset, row: dict) -> tuple[Any, tuple]:
+        """Narrow a lookup to the row's own parent record, e.g. a stage to the row's pipeline."""
+        scope = []
+        for parent in model._meta.concrete_fields:
+            if not isinstance(parent, models.ForeignKey) or parent.related_model is User:
+                continue
+            own = _model_field(self.entity, parent.name)
+            value = row.get(parent.name)
+            if value in (None, "") or own is None or own.related_model is not parent.related_model:
+                continue
+            queryset = queryset.filter(**{parent.attname: value})
+            scope.append((parent.name, value))
+        return queryset, tuple(scope)
+
+    def field_value(self, name: str, text: str, row: dict | None = None) -> Any:
         model_field = _model_field(self.entity, name)
         if model_field is None:
             return text
         if model_field.choices:
             return self.choice(name, lambda: self.model_choices(model_field), text)
         if isinstance(model_field, models.ForeignKey):
-            return self.related_id(model_field, text)
+            return self.related_id(model_field, text, row)
         if isinstance(model_field, models.BooleanField):
             return boolean(text)
         if isinstance(model_field, models.DateTimeField):
@@ -349,7 +369,7 @@ class Converter:
                     key = target[len(CUSTOM) :]
                     data[customfields.FORM_PREFIX + key] = self.custom_value(key, text)
                 else:
-                    data[target] = self.field_value(target, text)
+                    data[target] = self.field_value(target, text, data)
             except CellError as error:
                 errors[target] = [str(error)]
         if "owner" in data and data.get("owner") in (None, ""):

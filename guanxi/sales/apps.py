@@ -17,4 +17,5 @@ class SalesConfig(AppConfig):
             lead_entities,
             lead_subscribers,
             lead_tasks,
+            opportunity_entities,
         )

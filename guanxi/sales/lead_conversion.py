@@ -26,8 +26,9 @@ from guanxi.core.services import record_create, record_written, sequence_next
 from guanxi.customers.choices import AccountKind
 from guanxi.customers.models import Account, Contact
 from guanxi.sales.choices import LeadStatus
-from guanxi.sales.lead_services import LeadError, pipeline_for_new_deals
+from guanxi.sales.lead_services import LeadError
 from guanxi.sales.models import Lead, Opportunity, OpportunityContact, StageChange
+from guanxi.sales.pipeline_services import pipeline_default
 
 HISTORY_KEY = "converted_from_lead"
 
@@ -133,8 +134,8 @@ def _new_opportunity(
     actor: User, lead: Lead, account: Account, contact: Contact, name: str, amount
 ) -> Opportunity:
     require(actor, "opportunity", Action.CREATE)
-    pipeline = pipeline_for_new_deals()
-    stage = pipeline.stages.order_by("position", "id").first()
+    pipeline = pipeline_default()
+    stage = pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
     now = timezone.now()
     opportunity = Opportunity.objects.create(
         number=sequence_next(key="O", prefix="O"),

@@ -24,19 +24,10 @@ from guanxi.core.notifications import notify
 from guanxi.core.permissions import cached_for, can, ensure_in_scope, require
 from guanxi.core.services import record_written, sequence_next
 from guanxi.sales.choices import LeadStatus
-from guanxi.sales.models import Lead, LeadAssignmentRule, LeadPoolSettings, Pipeline, Stage
+from guanxi.sales.models import Lead, LeadAssignmentRule, LeadPoolSettings
 from guanxi.sales.models.lead_rules import AssignmentAction
 
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
-# (Chinese, English, probability, won, lost) of the pipeline made when none exists.
-DEFAULT_STAGES = (
-    ("初步接洽", "Prospecting", 10, False, False),
-    ("需求确认", "Needs confirmed", 30, False, False),
-    ("方案报价", "Proposal", 60, False, False),
-    ("谈判审核", "Negotiation", 80, False, False),
-    ("赢单", "Won", 100, True, False),
-    ("输单", "Lost", 0, False, True),
-)
 
 
 class LeadError(Exception):
@@ -45,32 +36,6 @@ class LeadError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-def pipeline_for_new_deals() -> Pipeline:
-    """Return the pipeline new deals start in: the default, the first active, or a new one."""
-    pipeline = (
-        Pipeline.objects.filter(is_default=True, is_active=True).order_by("position", "id").first()
-        or Pipeline.objects.filter(is_active=True).order_by("position", "id").first()
-    )
-    if pipeline is not None:
-        return pipeline
-    pipeline = Pipeline.objects.create(
-        name_zh="新客户销售流程", name_en="New business", is_default=True
-    )
-    Stage.objects.bulk_create(
-        Stage(
-            pipeline=pipeline,
-            name_zh=zh,
-            name_en=en,
-            position=position,
-            probability=probability,
-            is_won=won,
-            is_lost=lost,
-        )
-        for position, (zh, en, probability, won, lost) in enumerate(DEFAULT_STAGES)
-    )
-    return pipeline
 
 
 def lead_number() -> str:

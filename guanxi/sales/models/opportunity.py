@@ -94,6 +94,12 @@ class Opportunity(OwnedModel):
             # The kanban board: a pipeline's deals by stage, biggest first.
             models.Index(fields=["pipeline", "stage", "-amount"], name="opp_board_idx"),
             models.Index(fields=["owner", "stage", "-amount"], name="opp_owner_stage_idx"),
+            # The board of a team or a scope: totals and the cards' ranking read from the
+            # index alone.
+            models.Index(
+                fields=["owner", "pipeline", "stage", "amount", "probability", "id"],
+                name="opp_board_totals_idx",
+            ),
             models.Index(fields=["stage", "stage_entered_at"], name="opp_stage_age_idx"),
             models.Index(fields=["account", "-updated_at"], name="opp_account_idx"),
             models.Index(fields=["expected_close"], name="opp_close_idx"),

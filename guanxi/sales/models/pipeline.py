@@ -63,6 +63,8 @@ class Stage(BilingualName):
         blank=True,
         help_text=_("A deal this many days in the stage without moving is highlighted."),
     )
+    # A removed stage that deals passed through stays for their history, hidden elsewhere.
+    is_archived = models.BooleanField(_("archived"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("stage")

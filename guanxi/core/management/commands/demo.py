@@ -61,7 +61,7 @@ from guanxi.customers.demo_pool import create_demo_pool
 from guanxi.customers.models import Account, AccountContact, Contact, PointsEntry, Pool
 from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
-from guanxi.sales import demo_forecast, demo_leads, demo_telesales
+from guanxi.sales import demo_forecast, demo_leads, demo_opportunities, demo_telesales
 from guanxi.service import demo as care_demo
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -369,7 +369,7 @@ def company_domain(brand: str, industry_word: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 ALL_ACTIONS = [action.value for action in Action]
-CUSTOMER_ENTITIES = ("account", "contact", "group", "activity")
+CUSTOMER_ENTITIES = ("account", "contact", "group", "activity", "opportunity")
 # role name → (description, actions, scope)
 ROLES = {
     "系统管理员": ("System administrator: everything on all records.", ALL_ACTIONS, Scope.ALL),
@@ -1026,6 +1026,7 @@ def delete_demo() -> None:
     demo_leads.delete(users)
     activities_demo.delete(users)
     calendar_demo.delete(users)
+    demo_opportunities.delete(users)
     Group.objects.filter(owner__in=users).delete()
     for entity_name, model in (("contact", Contact), ("account", Account)):
         records = model.objects.filter(created_by__in=users)
@@ -1142,6 +1143,13 @@ class Command(BaseCommand):
             now=data.now,
         )
         calendar_demo.create(rng, users=organisation.users, now=data.now)
+        demo_opportunities.create(
+            rng,
+            accounts=data.accounts,
+            contacts=data.contacts,
+            users=organisation.users,
+            now=data.now,
+        )
         demo_forecast.create(
             users=organisation.users,
             departments=organisation.departments,

@@ -230,6 +230,10 @@ GUANXI_DEFAULT_REGION = os.environ.get("GUANXI_DEFAULT_REGION", "CN")
 GUANXI_DEFAULT_CURRENCY = os.environ.get("GUANXI_DEFAULT_CURRENCY", "CNY")
 # A deal moved to a lost stage must say why (赢单/输单原因); set to false to make it optional.
 GUANXI_LOST_REASON_REQUIRED = env_bool("GUANXI_LOST_REASON_REQUIRED", True)
+# Web-to-lead submissions accepted from one visitor address a minute (spam protection).
+GUANXI_LEAD_FORM_RATE_PER_MINUTE = int(os.environ.get("GUANXI_LEAD_FORM_RATE_PER_MINUTE", "5"))
+# A telesales callback is kept when the entry is called within this many minutes of its time.
+GUANXI_CALLBACK_KEPT_MINUTES = int(os.environ.get("GUANXI_CALLBACK_KEPT_MINUTES", "30"))
 GUANXI_LIST_COUNT_CAP = int(os.environ.get("GUANXI_LIST_COUNT_CAP", "10000"))
 # Largest spreadsheet accepted by the import screen and API; `guanxi import` has no limit.
 GUANXI_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("GUANXI_IMPORT_MAX_UPLOAD_MB", "40"))

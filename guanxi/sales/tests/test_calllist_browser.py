@@ -43,15 +43,20 @@ def test_build_a_call_list_from_contacts_and_call_two_of_them(page, live_server)
     expect(page.get_by_test_id("dial-mobile")).to_have_attribute(
         "href", f"tel:{contacts[0].mobile_e164}"
     )
+    page.wait_for_load_state("load")  # the shortcut keys listen once the page's script ran
     page.keyboard.press("1")  # connected, interested
+    expect(page.locator('#outcome-form input[data-key="1"]')).to_be_checked()
     page.keyboard.press("n")
+    expect(page.locator("#id_note")).to_be_focused()
     page.keyboard.type("要一份报价")
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("alert")).to_contain_text("The call was logged.")
     expect(page.get_by_test_id("call-record-name")).to_have_text(NAMES[1])
     expect(page.get_by_test_id("call-activities")).to_contain_text("No activities yet.")
 
+    page.wait_for_load_state("load")
     page.keyboard.press("4")  # no answer
+    expect(page.locator('#outcome-form input[data-key="4"]')).to_be_checked()
     page.get_by_test_id("save-outcome").click()
     expect(page.get_by_test_id("call-record-name")).to_have_text(NAMES[2])
     expect(page.get_by_test_id("call-progress")).to_contain_text("2 open")

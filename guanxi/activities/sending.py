@@ -33,6 +33,7 @@ from guanxi.activities.models import (
     MessageTemplate,
 )
 from guanxi.activities.models.messages import message_attachment_path
+from guanxi.activities.sms.segments import sms_segments
 from guanxi.core.choices import Action
 from guanxi.core.models import User
 from guanxi.core.phones import normalize_phone
@@ -41,13 +42,6 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS_TOTAL = 25 * 1024 * 1024
 MAX_RECIPIENTS = 50
 CJK = re.compile(r"[\u3400-\u9fff]")
-
-# SMS length: GSM 03.38 characters (the extension ones count twice), else UCS-2.
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€\f")
 
 
 @dataclass(frozen=True)
@@ -58,26 +52,9 @@ class SmsLength:
 
 
 def sms_length(text: str) -> SmsLength:
-    """Return how many characters and SMS segments a text takes.
-
-    GSM-7 fits 160 characters in one SMS and 153 in each part of a longer one; any
-    Chinese (or other non-GSM) character makes it UCS-2: 70, then 67 a part.
-    """
-    text = text or ""
-    if all(char in GSM7 or char in GSM7_EXTENSION for char in text):
-        units = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
-        single, part, encoding = 160, 153, "GSM-7"
-    else:
-        # Characters outside the Basic Multilingual Plane (emoji) take two UCS-2 units.
-        units = sum(2 if ord(char) > 0xFFFF else 1 for char in text)
-        single, part, encoding = 70, 67, "UCS-2"
-    if units == 0:
-        segments = 0
-    elif units <= single:
-        segments = 1
-    else:
-        segments = -(-units // part)
-    return SmsLength(encoding, units, segments)
+    """Return how many characters and SMS segments a text takes (the SMS channel's count)."""
+    counted = sms_segments(text or "")
+    return SmsLength(counted.encoding, counted.length, counted.parts)
 
 
 @dataclass

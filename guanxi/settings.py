@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "guanxi.dataio",
     "guanxi.service",
     "guanxi.sales",
+    "guanxi.workflow",
 ]
 
 MIDDLEWARE = [

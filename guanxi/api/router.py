@@ -22,6 +22,7 @@ from guanxi.customers import loyalty_api
 from guanxi.dataio.api import exports_router, imports_router
 from guanxi.sales import api as sales_api
 from guanxi.service import api as service_api
+from guanxi.workflow import api as workflow_api
 
 api = NinjaAPI(
     title="Guanxi CRM API",
@@ -101,3 +102,4 @@ api.add_router("/", loyalty_api.router)
 api.add_router("/", service_api.router)
 api.add_router("/", sales_api.router)
 api.add_router("/", mailbox_api.router)
+api.add_router("/", workflow_api.router)

@@ -111,6 +111,7 @@ urlpatterns = [
     path("", include("guanxi.customers.loyalty_urls")),
     path("", include("guanxi.service.urls")),
     path("", include("guanxi.sales.urls")),
+    path("", include("guanxi.workflow.urls")),
     *[
         path(f"{entity.plural}/", include(entity_patterns(entity)))
         for entity in registry.entities()

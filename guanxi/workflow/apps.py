@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowConfig(AppConfig):
+    name = "guanxi.workflow"
+    label = "workflow"
+    verbose_name = _("Workflow")
+
+    def ready(self):
+        from guanxi.workflow import actions  # noqa: F401  (registrations)

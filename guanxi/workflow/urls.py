@@ -1,0 +1,3 @@
+"""URLs of the workflow screens (inside the web namespace)."""
+
+urlpatterns: list = []

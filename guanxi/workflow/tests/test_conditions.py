@@ -80,3 +80,32 @@ def test_relative_dates_and_related_fields():
     fields = conditions.fields_for("contact")
     assert "account.industry" in fields and "owner.department" in fields
     assert conditions.describe("account", rules)
+
+
+def test_conditions_field_cleans_json_and_lists_every_error():
+    from django import forms
+
+    from guanxi.workflow.forms import ConditionsField
+
+    class RuleForm(forms.Form):
+        conditions = ConditionsField(entity_name="account")
+
+    good = RuleForm(
+        data={
+            "conditions": '{"match": "any", "rules": [{"field": "city", "op": "eq", "value": " 杭州 "}]}'
+        }
+    )
+    assert good.is_valid(), good.errors
+    assert good.cleaned_data["conditions"]["rules"][0]["value"] == "杭州"
+    assert 'data-fields="' in str(good["conditions"])
+    with translation.override("en"):
+        broken = RuleForm(data={"conditions": "{not json"})
+        assert not broken.is_valid()
+        assert broken.errors["conditions"] == ["The conditions are not valid."]
+        wrong = RuleForm(
+            data={
+                "conditions": '{"rules": [{"field": "points_balance", "op": "gt", "value": "x"}, {"field": "nope", "op": "eq", "value": 1}]}'
+            }
+        )
+        assert not wrong.is_valid()
+        assert len(wrong.errors["conditions"]) == 2

@@ -191,7 +191,12 @@ def _user_calendar(configured: Catalogue, user) -> int | None:
 
 def working_time_of(calendar_id: int) -> WorkingTime | None:
     """Return the working time of one configured calendar (None when it does not exist)."""
-    return catalogue().calendars.get(calendar_id)
+    found = catalogue().calendars.get(calendar_id)
+    if found is None:
+        # Created by another process since this one cached the calendars.
+        cache.delete(CACHE_KEY)
+        found = catalogue().calendars.get(calendar_id)
+    return found
 
 
 # --- Arithmetic -------------------------------------------------------------------------------

@@ -55,7 +55,12 @@ def clean_intervals(pairs: object, *, label: str) -> tuple[list[list[str]], list
         return [], [_("%(day)s: list the intervals as start and end times.") % {"day": label}]
     parsed: list[tuple[int, int]] = []
     for pair in pairs:
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
+        if (
+            not isinstance(pair, list | tuple)
+            or len(pair) != 2
+            or not str(pair[0] or "").strip()
+            or not str(pair[1] or "").strip()
+        ):
             errors.append(
                 _("%(day)s: enter both the start and the end of each interval.") % {"day": label}
             )

@@ -58,10 +58,26 @@ class CalendarForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, calendar=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
-        self.fields["teams"].queryset = Team.objects.order_by("name")
+        teams = self.fields["teams"]
+        teams.queryset = Team.objects.select_related("business_calendar_link__calendar").order_by(
+            "name"
+        )
+        teams.label_from_instance = lambda team: _team_label(team, calendar)
+        if calendar is not None and calendar.is_default:
+            self.fields["is_default"].disabled = True
+            self.fields["is_default"].help_text = _(
+                "This is the default calendar; make another calendar the default to change that."
+            )
+
+
+def _team_label(team: Team, calendar) -> str:
+    link = getattr(team, "business_calendar_link", None)
+    if link is None or (calendar is not None and link.calendar_id == calendar.pk):
+        return team.name
+    return _("%(team)s (now: %(calendar)s)") % {"team": team.name, "calendar": link.calendar}
 
 
 def weekly_from_post(data) -> dict[str, list[list[str]]]:

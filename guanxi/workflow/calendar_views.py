@@ -88,7 +88,7 @@ def calendar_edit(request, pk: int | None = None):
         "is_default": calendar.is_default,
         "teams": list(calendar.teams.all()) if calendar.pk else [],
     }
-    form = CalendarForm(request.POST or None, initial=initial)
+    form = CalendarForm(request.POST or None, initial=initial, calendar=calendar)
     weekly = weekly_from_post(request.POST) if request.method == "POST" else calendar.weekly_hours
     grid_errors: list[str] = []
     if request.method == "POST" and form.is_valid():

@@ -274,3 +274,31 @@ def test_only_administrators_see_the_screens(client_for, user, china):
     )
     assert response.status_code == 403
     assert CalendarDay.objects.filter(date="2026-12-24").count() == 0
+
+
+def test_edit_form_names_each_teams_current_calendar_and_keeps_the_default(
+    admin_client, admin_user, china
+):
+    team = Team.objects.create(name="华东渠道组")
+    calendar_save(actor=admin_user, calendar=china, values={}, teams=[team])
+    other = calendar_save(actor=admin_user, calendar=BusinessCalendar(), values={"name_zh": "乙"})
+    page = admin_client.get(f"/settings/business-calendars/{other.pk}/edit/")
+    assert page.status_code == 200
+    assert "华东渠道组 (now: China working calendar)" in page.content.decode()
+    own = admin_client.get(f"/settings/business-calendars/{china.pk}/edit/")
+    assert own.context["form"].fields["is_default"].disabled is True
+    # Unticking the default on its own form changes nothing: there is always one default.
+    response = admin_client.post(
+        f"/settings/business-calendars/{china.pk}/edit/",
+        {"name_zh": "工作日历（中国）", "time_zone": "Asia/Shanghai", **office_hours()},
+    )
+    assert response.status_code == 302
+    china.refresh_from_db()
+    assert china.is_default is True
+    assert list(china.teams.all()) == []
+
+
+def test_settings_menu_links_to_business_calendars(admin_client):
+    page = admin_client.get("/settings/business-calendars/")
+    assert 'href="/settings/business-calendars/"' in page.content.decode()
+    assert "No business calendars yet" in page.content.decode()

@@ -75,27 +75,27 @@ class CalendarDayList(Schema):
     items: list[CalendarDayOut]
 
 
-class DaysSavedOut(Schema):
+class CalendarDaysSavedOut(Schema):
     created: int
     updated: int
     items: list[CalendarDayOut]
 
 
-class LoadHolidaysIn(Schema):
+class CalendarLoadHolidaysIn(Schema):
     year: int
 
 
-class LoadHolidaysOut(Schema):
+class CalendarLoadHolidaysOut(Schema):
     year: int
     created: int
     updated: int
 
 
-class HolidayYearsOut(Schema):
+class CalendarHolidayYearsOut(Schema):
     years: list[int]
 
 
-class DueOut(Schema):
+class CalendarDueOut(Schema):
     calendar: int
     start: datetime.datetime
     hours: float
@@ -176,7 +176,9 @@ def calendar_create(request, payload: BusinessCalendarIn):
 
 
 @router.get(
-    "business-calendars/holiday-years", response=HolidayYearsOut, operation_id="calendars_years"
+    "business-calendars/holiday-years",
+    response=CalendarHolidayYearsOut,
+    operation_id="calendars_years",
 )
 def holiday_years(request):
     """The years whose Chinese public holidays are bundled for `load-holidays`."""
@@ -225,7 +227,7 @@ def day_list(request, pk: int, year: int | None = None):
 
 @router.post(
     "business-calendars/{int:pk}/days",
-    response={201: DaysSavedOut},
+    response={201: CalendarDaysSavedOut},
     operation_id="calendar_days_create",
 )
 def day_create(request, pk: int, payload: CalendarDayIn):
@@ -271,10 +273,10 @@ def day_delete(request, pk: int, day_id: int):
 
 @router.post(
     "business-calendars/{int:pk}/load-holidays",
-    response=LoadHolidaysOut,
+    response=CalendarLoadHolidaysOut,
     operation_id="calendar_load_holidays",
 )
-def load_holidays(request, pk: int, payload: LoadHolidaysIn):
+def load_holidays(request, pk: int, payload: CalendarLoadHolidaysIn):
     """Add the bundled Chinese public holidays and adjusted working days of `year`
     (administrators). Check them against the State Council's notice."""
     actor = require_admin(request)
@@ -286,13 +288,13 @@ def load_holidays(request, pk: int, payload: LoadHolidaysIn):
     return {"year": payload.year, "created": saved.created, "updated": saved.updated}
 
 
-class DueQuery(Schema):
+class CalendarDueQuery(Schema):
     start: datetime.datetime
     hours: float
 
 
-@router.get("business-calendars/{int:pk}/due", response=DueOut, operation_id="calendar_due")
-def due(request, pk: int, query: Query[DueQuery]):
+@router.get("business-calendars/{int:pk}/due", response=CalendarDueOut, operation_id="calendar_due")
+def due(request, pk: int, query: Query[CalendarDueQuery]):
     """The moment `hours` business hours after `start` on this calendar (a `start` without
     offset is read in the calendar's time zone)."""
     calendar = get_or_404(BusinessCalendar.objects.all(), pk)

@@ -31,6 +31,8 @@ PASTED = re.compile(
 )
 HOLIDAY_WORDS = {"休", "休息", "假", "放假", "holiday", "off"}
 WORKDAY_WORDS = {"班", "上班", "调休上班", "补班", "workday", "work", "working day"}
+# The first word of a text and what follows its separators.
+TOKEN = re.compile(r"\s*([^\s,，;；]+)[\s,，;；]*(.*)$", re.DOTALL)
 HOURS_TEXT = re.compile(r"(\d{1,2}[:：]\d{2})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,2}[:：]\d{2})")
 
 
@@ -103,15 +105,19 @@ def clean_range(
 
 def _kind_and_rest(rest: str) -> tuple[str, str, str]:
     """Split "班 09:00-12:00 春节调休" into kind, hours text and name."""
-    words = rest.split()
     kind = CalendarDayKind.HOLIDAY
-    if words and words[0].lower() in HOLIDAY_WORDS | WORKDAY_WORDS:
-        kind = CalendarDayKind.WORKDAY if words[0].lower() in WORKDAY_WORDS else kind
-        words = words[1:]
+    token = TOKEN.match(rest)
+    if token and token.group(1).lower() in HOLIDAY_WORDS | WORKDAY_WORDS:
+        if token.group(1).lower() in WORKDAY_WORDS:
+            kind = CalendarDayKind.WORKDAY
+        rest = token.group(2)
     hours = []
-    while words and HOURS_TEXT.fullmatch(words[0].rstrip(",，")):
-        hours.append(words.pop(0).rstrip(",，"))
-    return kind, ", ".join(hours), " ".join(words)
+    token = TOKEN.match(rest)
+    while token and HOURS_TEXT.fullmatch(token.group(1)):
+        hours.append(token.group(1))
+        rest = token.group(2)
+        token = TOKEN.match(rest)
+    return kind, ", ".join(hours), rest.strip()
 
 
 def parse_pasted(text: str) -> tuple[list[DayEntry], list[str]]:

@@ -22,6 +22,7 @@ from guanxi.workflow.calendar_models import CalendarDayKind
 HOLIDAYS_DIR = Path(__file__).resolve().parent / "holidays"
 MAX_RANGE_DAYS = 366
 MAX_PASTED_LINES = 400
+MAX_PASTED_DAYS = 2 * MAX_RANGE_DAYS
 NAME_LENGTH = 100
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -155,6 +156,8 @@ def parse_pasted(text: str) -> tuple[list[DayEntry], list[str]]:
         entries.extend(found)
     if not entries and not errors:
         errors.append(_("Paste at least one date."))
+    if len(entries) > MAX_PASTED_DAYS:
+        errors.append(_("Add at most %(days)s days at once.") % {"days": MAX_PASTED_DAYS})
     return entries, errors
 
 

@@ -62,6 +62,14 @@ class BusinessCalendar(BilingualName, BaseModel):
         verbose_name = _("business calendar")
         verbose_name_plural = _("business calendars")
         ordering = ["-is_default", "name_zh", "id"]
+        constraints = [
+            # At most one default; the services make sure there is always one.
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="calendar_one_default",
+            )
+        ]
         indexes = [models.Index(fields=["is_default"], name="calendar_default_idx")]
 
 

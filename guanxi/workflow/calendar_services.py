@@ -106,16 +106,15 @@ def calendar_save(
     before = _snapshot(calendar) if calendar.pk else None
     for key, value in clean.items():
         setattr(calendar, key, value)
-    if not BusinessCalendar.objects.filter(is_default=True).exclude(pk=calendar.pk).exists():
+    others = BusinessCalendar.objects.filter(is_default=True).exclude(pk=calendar.pk)
+    if calendar.is_default:
+        others.update(is_default=False)
+    elif not others.exists():
         calendar.is_default = True
     if calendar.pk is None:
         calendar.created_by = actor
     calendar.updated_by = actor
     calendar.save()
-    if calendar.is_default:
-        BusinessCalendar.objects.filter(is_default=True).exclude(pk=calendar.pk).update(
-            is_default=False
-        )
     if teams is not None:
         _set_teams(calendar, teams)
     after = _snapshot(calendar)

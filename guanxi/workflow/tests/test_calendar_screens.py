@@ -302,3 +302,27 @@ def test_settings_menu_links_to_business_calendars(admin_client):
     page = admin_client.get("/settings/business-calendars/")
     assert 'href="/settings/business-calendars/"' in page.content.decode()
     assert "No business calendars yet" in page.content.decode()
+
+
+def test_calendar_page_in_chinese_with_a_fixed_number_of_queries(admin_client, admin_user, china):
+    admin_user.language = "zh-hans"
+    admin_user.save()
+    admin_client.get(f"/settings/business-calendars/{china.pk}/?year=2026")
+    with CaptureQueriesContext(connection) as full_year:
+        page = admin_client.get(f"/settings/business-calendars/{china.pk}/?year=2026")
+    content = page.content.decode()
+    for text in (
+        "节假日与调休上班日",
+        "工作日历（中国）",
+        "调休上班",
+        "节假日（休息）",
+        "添加 2026 年中国法定节假日",
+    ):
+        assert text in content
+    calendar_days_pasted = CalendarDay.objects.bulk_create(
+        [CalendarDay(calendar=china, date=f"2027-0{month}-01", name="测试") for month in (1, 2)]
+    )
+    assert len(calendar_days_pasted) == 2
+    with CaptureQueriesContext(connection) as short_year:
+        admin_client.get(f"/settings/business-calendars/{china.pk}/?year=2027")
+    assert len(full_year.captured_queries) == len(short_year.captured_queries)

@@ -47,6 +47,11 @@ urlpatterns = [
         name="business_calendar_holidays",
     ),
     path(
+        "settings/business-calendars/<int:pk>/days/delete-year/",
+        views.calendar_year_delete,
+        name="business_calendar_year_delete",
+    ),
+    path(
         "settings/business-calendars/<int:pk>/days/<int:day_pk>/delete/",
         views.calendar_day_delete,
         name="business_calendar_day_delete",

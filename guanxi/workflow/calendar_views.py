@@ -8,6 +8,8 @@ them (a date range, pasted lines, the bundled Chinese public holidays of a year)
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from itertools import groupby
 
 from django.contrib import messages
@@ -32,7 +34,7 @@ from guanxi.workflow.calendar_forms import (
     weekly_from_post,
     weekly_rows,
 )
-from guanxi.workflow.calendar_hours import describe
+from guanxi.workflow.calendar_hours import clean_weekly, describe
 from guanxi.workflow.calendar_models import BusinessCalendar, CalendarDay, CalendarTeam
 
 SECTION = "business_calendars"
@@ -91,6 +93,8 @@ def calendar_edit(request, pk: int | None = None):
     form = CalendarForm(request.POST or None, initial=initial, calendar=calendar)
     weekly = weekly_from_post(request.POST) if request.method == "POST" else calendar.weekly_hours
     grid_errors: list[str] = []
+    if request.method == "POST" and not form.is_valid():
+        grid_errors = clean_weekly(weekly)[1]
     if request.method == "POST" and form.is_valid():
         values = {
             key: form.cleaned_data[key] for key in ("name_zh", "name_en", "time_zone", "is_default")
@@ -126,8 +130,8 @@ def calendar_edit(request, pk: int | None = None):
     )
 
 
-def _year(request, calendar: BusinessCalendar, years: list[int]) -> int:
-    raw = request.GET.get("year") or request.POST.get("year_shown") or ""
+def _year(request, years: list[int]) -> int:
+    raw = request.GET.get("year") or ""
     if raw.isdigit() and 1900 < int(raw) < 3000:
         return int(raw)
     today = timezone.localdate()
@@ -139,6 +143,13 @@ def _months(days: list[CalendarDay]) -> list[dict]:
         {"label": MONTHS[month], "days": list(group)}
         for month, group in groupby(days, key=lambda day: day.date.month)
     ]
+
+
+def _now_in(calendar: BusinessCalendar) -> datetime.datetime:
+    try:
+        return timezone.now().astimezone(zoneinfo.ZoneInfo(calendar.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.localtime()
 
 
 def _try(calendar: BusinessCalendar, form: TryForm) -> dict | None:
@@ -168,12 +179,12 @@ def _detail(request, calendar: BusinessCalendar, status: int = 200, **forms):
     years = sorted(
         {date.year for date in CalendarDay.objects.filter(calendar=calendar).dates("date", "year")}
     )
-    year = _year(request, calendar, years)
+    year = _year(request, years)
     shown_years = sorted({*years, year, timezone.localdate().year, timezone.localdate().year + 1})
     days = list(CalendarDay.objects.filter(calendar=calendar, date__year=year).order_by("date"))
     try_form = TryForm(
         request.GET if "try-hours" in request.GET else None,
-        initial={"start": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
+        initial={"start": _now_in(calendar).strftime("%Y-%m-%dT%H:%M")},
         prefix="try",
     )
     bundled = HolidayYearForm(initial={"year": year})
@@ -277,6 +288,23 @@ def calendar_day_delete(request, pk: int, day_pk: int):
         % {"date": formats.date_format(day.date, "DATE_FORMAT")},
     )
     return redirect(_back(calendar, day.date.year))
+
+
+@settings_required
+@require_POST
+def calendar_year_delete(request, pk: int):
+    """Delete every holiday and adjusted working day of one year (e.g. before reloading it)."""
+    calendar = get_object_or_404(BusinessCalendar, pk=pk)
+    raw = request.POST.get("year") or ""
+    year = int(raw) if raw.isdigit() else None
+    days = list(CalendarDay.objects.filter(calendar=calendar, date__year=year)) if year else []
+    deleted = services.calendar_days_delete(actor=request.user, calendar=calendar, days=days)
+    messages.success(
+        request,
+        _("%(count)s days of %(year)s were removed from the calendar.")
+        % {"count": deleted, "year": year or "—"},
+    )
+    return redirect(_back(calendar, year))
 
 
 @settings_required

@@ -326,3 +326,15 @@ def test_calendar_page_in_chinese_with_a_fixed_number_of_queries(admin_client, a
     with CaptureQueriesContext(connection) as short_year:
         admin_client.get(f"/settings/business-calendars/{china.pk}/?year=2027")
     assert len(full_year.captured_queries) == len(short_year.captured_queries)
+
+
+def test_deleting_a_whole_year_keeps_the_other_years(admin_client, china):
+    CalendarDay.objects.create(calendar=china, date="2027-01-01", name="元旦")
+    page = admin_client.get(f"/settings/business-calendars/{china.pk}/?year=2026")
+    assert "Delete all 39 days of 2026" in page.content.decode()
+    response = admin_client.post(
+        f"/settings/business-calendars/{china.pk}/days/delete-year/", {"year": "2026"}
+    )
+    assert response.status_code == 302
+    assert [str(day.date) for day in CalendarDay.objects.filter(calendar=china)] == ["2027-01-01"]
+    assert AuditEntry.objects.filter(entity="business_calendar", object_id=china.pk).count() == 3

@@ -1,7 +1,7 @@
-"""Properties of business time on the 2026 China calendar (no database: built in memory)
+"""Properties of business time on the 2026 China calendar (no database: built in memory).
 
 A seeded sweep over the year stands in for a property-testing library the project does not
-depend on: starts every 7 h 13 min through 2026, amounts up to a month of working time.."""
+depend on: starts every 7 h 13 min through 2026, amounts up to a month of working time."""
 
 import datetime
 import random

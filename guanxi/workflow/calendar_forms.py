@@ -111,7 +111,7 @@ class DayRangeForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Leave empty for a single day."),
     )
-    kind = forms.ChoiceField(label=_("kind"), choices=CalendarDayKind.choices)
+    kind = forms.ChoiceField(label=_("type of day"), choices=CalendarDayKind.choices)
     name = forms.CharField(label=_("name"), max_length=100, required=False)
     hours = forms.CharField(
         label=_("Working hours"),

@@ -136,3 +136,21 @@ def to_intervals(pairs: object) -> tuple[Interval, ...]:
 def describe(pairs: object) -> str:
     """Return intervals as "09:00–12:00, 13:00–18:00" (empty when there are none)."""
     return ", ".join(f"{start}–{end}" for start, end in (pairs or []))
+
+
+def summary(weekly: dict) -> list[dict[str, str]]:
+    """Return the working weekdays with runs of equal hours joined: "Monday–Friday"."""
+    rows: list[dict[str, str]] = []
+    previous_text, first = None, 0
+    days = [describe((weekly or {}).get(key)) for key in WEEKDAY_KEYS]
+    for index, text in enumerate([*days, None]):
+        if text == previous_text:
+            continue
+        if previous_text:
+            last = index - 1
+            label = weekday_label(first)
+            if last != first:
+                label = f"{label}–{weekday_label(last)}"
+            rows.append({"label": label, "text": previous_text})
+        previous_text, first = text, index
+    return rows

@@ -109,7 +109,10 @@ class CalendarDay(models.Model):
     )
     date = models.DateField(_("date"))
     kind = models.CharField(
-        _("kind"), max_length=10, choices=CalendarDayKind.choices, default=CalendarDayKind.HOLIDAY
+        _("type of day"),
+        max_length=10,
+        choices=CalendarDayKind.choices,
+        default=CalendarDayKind.HOLIDAY,
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     # Working intervals of an adjusted working day ([["09:00", "12:00"], …]); empty means

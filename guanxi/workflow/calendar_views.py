@@ -34,7 +34,7 @@ from guanxi.workflow.calendar_forms import (
     weekly_from_post,
     weekly_rows,
 )
-from guanxi.workflow.calendar_hours import clean_weekly, describe
+from guanxi.workflow.calendar_hours import clean_weekly, describe, summary
 from guanxi.workflow.calendar_models import BusinessCalendar, CalendarDay, CalendarTeam
 
 SECTION = "business_calendars"
@@ -60,10 +60,7 @@ def calendar_list(request):
         _with_teams().annotate(day_count=Count("days")).order_by("-is_default", "name_zh", "id")
     )
     for calendar in calendars:
-        calendar.rows = [
-            {**row, "text": describe(row["intervals"])}
-            for row in weekly_rows(calendar.weekly_hours)
-        ]
+        calendar.rows = summary(calendar.weekly_hours)
     return _render(request, "workflow/calendar/list.html", {"calendars": calendars})
 
 

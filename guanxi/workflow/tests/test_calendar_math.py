@@ -216,3 +216,22 @@ def test_a_month_of_holidays_costs_a_bounded_number_of_queries(admin_user):
     with CaptureQueriesContext(connection) as warm:
         business_add(at(2026, 11, 30, 17), minutes=120, working=working_time_for(team=team))
     assert len(warm.captured_queries) == 0
+
+
+def test_each_change_emits_one_event_after_commit(
+    admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    seen = []
+    monkeypatch.setattr(
+        "guanxi.core.events._subscribers",
+        [("business_calendar.*", lambda event: seen.append((event.name, event.payload["id"])))],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        found = china(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        calendar_save(actor=admin_user, calendar=found, values={"name_en": "China"})
+    assert seen == [
+        ("business_calendar.created", found.pk),
+        ("business_calendar.updated", found.pk),  # the bundled holidays
+        ("business_calendar.updated", found.pk),
+    ]

@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from guanxi.workflow import calendar_api
+
 router = Router(tags=["workflow"])
+router.add_router("", calendar_api.router)

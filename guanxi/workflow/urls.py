@@ -1,3 +1,7 @@
 """URLs of the workflow screens (inside the web namespace)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("guanxi.workflow.calendar_urls")),
+]

@@ -3,9 +3,15 @@
 import datetime
 import zoneinfo
 
+import pytest
+
 from guanxi.workflow.calendar import business_add, business_minutes_between
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+# Without `working`, the configured default calendar applies: with none configured (an
+# empty database) that is the built-in default these tests pin.
+pytestmark = pytest.mark.django_db
 
 
 def at(*parts):

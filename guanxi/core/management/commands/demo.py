@@ -63,6 +63,7 @@ from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
 from guanxi.sales import demo_forecast, demo_leads, demo_opportunities, demo_telesales
 from guanxi.service import demo as care_demo
+from guanxi.workflow import calendar_demo as business_calendar_demo
 
 DEMO_PASSWORD = "guanxi-demo"
 DEMO_MARK = "demo"  # key set in User.preferences of every user the demo created
@@ -1164,6 +1165,7 @@ class Command(BaseCommand):
         )
         demo_telesales.create(rng, accounts=data.accounts, users=organisation.users, now=data.now)
         demo_leads.create(rng, users=organisation.users, now=data.now)
+        business_calendar_demo.create()
         return data
 
     def ensure_admin(self, password: str) -> str:

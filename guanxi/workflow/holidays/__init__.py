@@ -1,0 +1,1 @@
+"""Bundled public holidays (cn_<year>.json), read by `guanxi.workflow.calendar_days`."""

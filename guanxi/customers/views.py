@@ -176,7 +176,7 @@ def account_owner_change(request, pk: int, kind: str):
             if kind == "assign":
                 services.account_assign(actor=request.user, account=account, owner=data["owner"])
             else:
-                services.account_transfer(
+                account = services.account_transfer(
                     actor=request.user,
                     account=account,
                     owner=data["owner"],
@@ -187,6 +187,14 @@ def account_owner_change(request, pk: int, kind: str):
             form.add_error(None, error.message)
             status = 409
         else:
+            pending = getattr(account, "pending_approval", None)
+            if pending is not None:
+                messages.info(
+                    request,
+                    _("The transfer to %(owner)s needs approval; it was sent to “%(process)s”.")
+                    % {"owner": data["owner"], "process": pending.process.name},
+                )
+                return redirect(reverse("web:approval_detail", args=[pending.pk]))
             messages.success(
                 request,
                 _("“%(name)s” now belongs to %(owner)s.")

@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from guanxi.workflow import approval_api
+
 router = Router(tags=["workflow"])
+router.add_router("", approval_api.router)

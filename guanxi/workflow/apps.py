@@ -8,4 +8,9 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self):
-        from guanxi.workflow import actions  # noqa: F401  (registrations)
+        from guanxi.workflow import (
+            actions,  # noqa: F401  (registrations)
+            approval_wiring,
+        )
+
+        approval_wiring.ready()

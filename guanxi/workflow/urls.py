@@ -1,3 +1,7 @@
 """URLs of the workflow screens (inside the web namespace)."""
 
-urlpatterns: list = []
+from guanxi.workflow import approval_urls
+
+urlpatterns: list = [
+    *approval_urls.urlpatterns,
+]

@@ -38,7 +38,7 @@ def api(user):
 
 
 def test_an_approver_outside_the_scope_sees_the_decision_and_nothing_more(setup, client_for):
-    org, finance, record, instance = setup
+    _org, finance, record, instance = setup
     client = client_for(finance)
     page = client.get(reverse("web:approval_detail", args=[instance.pk]))
     assert page.status_code == 200
@@ -62,7 +62,7 @@ def test_an_approver_outside_the_scope_sees_the_decision_and_nothing_more(setup,
 
 
 def test_others_neither_see_nor_decide(setup, client_for):
-    org, finance, record, instance = setup
+    _org, _finance, _record, instance = setup
     stranger = UserFactory(username="stranger")
     assert (
         client_for(stranger).get(reverse("web:approval_detail", args=[instance.pk])).status_code
@@ -96,7 +96,7 @@ def test_others_neither_see_nor_decide(setup, client_for):
 
 
 def test_the_requester_withdraws_from_the_api(setup):
-    org, finance, record, instance = setup
+    org, _finance, _record, instance = setup
     response = api(org.rep).post(
         f"/api/v1/approvals/{instance.pk}/withdraw",
         json.dumps({"comment": "金额要改"}),
@@ -107,7 +107,7 @@ def test_the_requester_withdraws_from_the_api(setup):
 
 
 def test_process_definitions_are_for_administrators(setup, client_for):
-    org, finance, record, instance = setup
+    org, _finance, _record, _instance = setup
     assert api(org.rep).get("/api/v1/approval-processes").status_code == 403
     assert client_for(org.rep).get(reverse("web:approval_process_list")).status_code == 403
     assert client_for(org.rep).get(reverse("web:approval_monitor")).status_code == 403
@@ -115,7 +115,7 @@ def test_process_definitions_are_for_administrators(setup, client_for):
 
 
 def test_the_approvals_list_shows_only_what_a_user_may_see(setup):
-    org, finance, record, instance = setup
+    org, finance, _record, _instance = setup
     stranger = UserFactory(username="stranger")
     assert api(stranger).get("/api/v1/approvals").json()["count"] == 0
     assert api(finance).get("/api/v1/approvals?mine=pending").json()["count"] == 1

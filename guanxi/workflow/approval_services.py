@@ -237,7 +237,10 @@ def _enter_step(
             instance.stuck_reason = _("Nobody can approve this step: %(rule)s not found.") % {
                 "rule": approval_approvers.describe(step["approver"])
             }
-            instance.save(update_fields=["step_index", "step_started_at", "stuck_reason"])
+            instance.step_due_at = None
+            instance.save(
+                update_fields=["step_index", "step_started_at", "step_due_at", "stuck_reason"]
+            )
             return
         index += 1
     if index >= len(steps):

@@ -1,6 +1,7 @@
 """Approval screens: settings with steps, the record's panel, inbox, decisions, monitor, email."""
 
 import datetime
+import json
 import zoneinfo
 
 import pytest
@@ -45,7 +46,9 @@ def test_an_administrator_defines_a_process_with_ordered_steps(org, client_for):
         "entity": "opportunity",
         "name": "大额赢单审批",
         "trigger": "opportunity.win",
-        "conditions": '{"match": "all", "rules": [{"field": "amount", "op": "gt", "value": "500000"}]}',
+        "conditions": json.dumps(
+            {"match": "all", "rules": [{"field": "amount", "op": "gt", "value": "500000"}]}
+        ),
         "governed_fields": ["amount", "stage"],
         "stuck_after_days": "3",
         "is_active": "on",

@@ -53,10 +53,18 @@ def process_save(
 
     `values` holds name, description, entity, trigger, is_active, stuck_after_days and the
     definition (conditions, governed_fields, steps, skip_unresolved). Raise
-    ValidationError with the errors by field, writing nothing.
+    ValidationError with the errors by field, writing nothing. Administrators only.
     """
     if not is_admin(actor):
         raise PermissionDenied
+    return process_write(actor=actor, process=process, values=values)
+
+
+@transaction.atomic
+def process_write(
+    *, actor: User, process: ApprovalProcess | None, values: dict[str, Any]
+) -> ApprovalProcess:
+    """Do what `process_save` does without the permission check (demo data, set-up scripts)."""
     entity = values.get("entity") or (process.entity if process else "")
     trigger = values.get("trigger") or (process.trigger if process else SUBMIT)
     merged = {key: getattr(process, key) for key in DEFINITION_KEYS} if process else {}

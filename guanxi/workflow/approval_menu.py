@@ -8,8 +8,15 @@ from guanxi.core import registry
 from guanxi.workflow.approval_services import is_admin
 
 
-class InboxLabel:
-    """The sidebar label "My approvals" with a badge the page loads with htmx."""
+class InboxLabel(str):
+    """The sidebar label "My approvals" with a badge the page loads with htmx.
+
+    A str (templates print strings through `conditional_escape`, which keeps `__html__`),
+    translated when shown.
+    """
+
+    def __new__(cls):
+        return super().__new__(cls, "My approvals")
 
     def __str__(self) -> str:
         return str(_("My approvals"))

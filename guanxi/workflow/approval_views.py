@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -307,6 +309,8 @@ def approval_monitor(request):
             "entities": entity_choices(),
             "process": process,
             "processes": ApprovalProcess.objects.order_by("name"),
+            "filter_query": urlencode({"status": status, "entity": entity, "process": process})
+            + "&",
         },
     )
 

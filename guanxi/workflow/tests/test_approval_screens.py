@@ -254,3 +254,27 @@ def test_pages_in_chinese(org, client_for):
     page = client.get(reverse("web:approval_detail", args=[instance.pk]), **headers)
     html = page.content.decode()
     assert "同意" in html and "驳回" in html and "审批中" in html
+
+
+def test_the_sidebar_links_the_inbox_with_its_badge(org, client_for):
+    html = client_for(org.manager).get(reverse("web:approval_inbox")).content.decode()
+    assert f'hx-get="{reverse("web:approval_inbox_count")}"' in html
+    assert 'data-testid="menu-approval_monitor"' not in html
+    admin_html = client_for(org.admin).get(reverse("web:approval_inbox")).content.decode()
+    assert 'data-testid="menu-approval_monitor"' in admin_html
+
+
+def test_automation_rules_can_start_an_approval(org):
+    from guanxi.workflow.actions import ActionContext, get_action, validate_params
+
+    process = make_process(org, name="规则发起")
+    params, errors = validate_params("opportunity", "start_approval", {"process": process.pk})
+    assert errors == []
+    _params, wrong = validate_params("account", "start_approval", {"process": process.pk})
+    assert wrong
+    record = deal(org.rep)
+    context = ActionContext(entity_name="opportunity", record=record, event={}, actor=org.rep)
+    text = get_action("start_approval").run(context, params)
+    instance = ApprovalInstance.objects.get()
+    assert text == f"Approval #{instance.pk} started"
+    assert instance.requester == org.rep

@@ -278,3 +278,35 @@ def test_automation_rules_can_start_an_approval(org):
     instance = ApprovalInstance.objects.get()
     assert text == f"Approval #{instance.pk} started"
     assert instance.requester == org.rep
+
+
+def test_editing_a_process_on_the_page_publishes_a_new_version(org, client_for):
+    process = make_process(
+        org, name="折扣审批", steps=[step("manager"), step("manager_of_manager")]
+    )
+    client = client_for(org.admin)
+    url = reverse("web:approval_process_edit", args=[process.pk])
+    page = client.get(url)
+    formset = page.context["formset"]
+    assert len(formset.forms) == 2
+    data = {
+        "entity": "opportunity",
+        "name": "折扣审批",
+        "trigger": "submit",
+        "conditions": json.dumps({"match": "all", "rules": []}),
+        "governed_fields": ["amount"],
+        "stuck_after_days": "3",
+        "is_active": "on",
+        "steps-TOTAL_FORMS": "2",
+        "steps-INITIAL_FORMS": "2",
+        **step_data(0, "manager"),
+        **step_data(1, "manager_of_manager"),
+        "steps-1-DELETE": "on",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    process.refresh_from_db()
+    assert process.current_version.number == 2
+    assert [s["approver"]["kind"] for s in process.current_version.steps] == ["manager"]
+    versions = client.get(url).content.decode()
+    assert 'data-testid="approval-versions"' in versions

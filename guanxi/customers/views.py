@@ -234,14 +234,21 @@ def accounts_bulk_owner(request, kind: str):
                 },
             )
             return redirect("web:job_detail", pk=job.pk)
+        pending: list = []
         try:
             ids = list(queryset.values_list("pk", flat=True))
-            changed = _bulk_apply(request.user, kind, ids, form.cleaned_data)
+            changed = _bulk_apply(request.user, kind, ids, form.cleaned_data, pending)
         except services.OwnershipError as error:
             form.add_error(None, error.message)
             status = 409
         else:
             messages.success(request, _("%(count)s customers were changed.") % {"count": changed})
+            if pending:
+                messages.info(
+                    request,
+                    _("%(count)s customers wait for approval before they move.")
+                    % {"count": len(pending)},
+                )
             back = reverse("web:account_list") + "?" + request.POST.get("querystring", "")
             return redirect(back)
     elif form.errors:
@@ -259,7 +266,7 @@ def _job_data(form) -> dict:
     return data
 
 
-def _bulk_apply(actor, kind: str, ids: list[int], data: dict) -> int:
+def _bulk_apply(actor, kind: str, ids: list[int], data: dict, pending=None) -> int:
     if kind == "transfer":
         changed = services.accounts_transfer(
             actor=actor,
@@ -267,6 +274,7 @@ def _bulk_apply(actor, kind: str, ids: list[int], data: dict) -> int:
             owner=data["owner"],
             include_contacts=data.get("include_contacts", False),
             include_related=data.get("include_related", False),
+            pending=pending,
         )
     else:
         changed = services.accounts_release(

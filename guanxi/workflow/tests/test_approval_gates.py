@@ -180,3 +180,21 @@ def test_the_transfer_api_answers_202_and_a_locked_owner_refuses(org, transfer_p
     assert second.status_code == 409
     assert "pending" in second.json()["detail"]
     assert Account.objects.get(pk=account.pk).owner == org.rep
+
+
+def test_a_bulk_transfer_moves_the_rest_and_says_how_many_wait(org, transfer_process, client_for):
+    elsewhere = UserFactory(username="hq.rep", department=org.hq)
+    owned = [AccountFactory(owner=org.rep) for _ in range(2)]
+    pooled = AccountFactory(owner=None)
+    grant(org.rep, "account", scope="all")
+    response = client_for(org.rep).post(
+        reverse("web:account_bulk_transfer"),
+        {"ids": [a.pk for a in [*owned, pooled]], "apply": "1", "owner": elsewhere.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    texts = [str(message) for message in response.context["messages"]]
+    assert "1 customers were changed." in texts
+    assert "2 customers wait for approval before they move." in texts
+    assert Account.objects.get(pk=pooled.pk).owner == elsewhere
+    assert ApprovalInstance.objects.count() == 2

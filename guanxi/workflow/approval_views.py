@@ -176,6 +176,13 @@ def approval_decide(request, pk: int, verb: str):
         else:
             form.add_error(None, _error_text(error))
         return approval_detail(request, pk, decision_form=form, status=400)
+    if request.htmx and request.POST.get("next") == "inbox":
+        # The inbox swaps the decided row in place.
+        return render(
+            request,
+            "workflow/approval/partials/inbox_done.html",
+            {"instance": instance, "done": done},
+        )
     messages.success(request, done)
     if request.POST.get("next") == "inbox":
         return redirect("web:approval_inbox")

@@ -310,3 +310,20 @@ def test_editing_a_process_on_the_page_publishes_a_new_version(org, client_for):
     assert [s["approver"]["kind"] for s in process.current_version.steps] == ["manager"]
     versions = client.get(url).content.decode()
     assert 'data-testid="approval-versions"' in versions
+
+
+def test_approving_from_the_inbox_swaps_the_row(org, client_for):
+    process = make_process(org)
+    instance = services.approval_submit(
+        actor=org.rep, entity_name="opportunity", record=deal(org.rep), process=process
+    )
+    response = client_for(org.manager).post(
+        reverse("web:approval_decide", args=[instance.pk, "approve"]),
+        {"next": "inbox"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert f'data-testid="inbox-done-{instance.pk}"' in response.content.decode()
+    assert "You approved it." in response.content.decode()
+    instance.refresh_from_db()
+    assert instance.status == ApprovalStatus.APPROVED

@@ -379,7 +379,7 @@ def approval_decide(
         _trail(actor, instance, record, ApprovalStatus.PENDING, note, comment)
         return instance
     waiting.update(decision=TaskDecision.CLOSED, decided_at=now)
-    last = instance.step_index + 1 >= len(instance.version.steps)
+    last = not _decisions_left(instance, instance.step_index + 1)
     _trail(
         actor,
         instance,
@@ -390,6 +390,16 @@ def approval_decide(
     )
     _enter_step(instance, instance.step_index + 1, now, record=record)
     return instance
+
+
+def _decisions_left(instance: ApprovalInstance, index: int) -> bool:
+    """Tell whether a step from `index` on will still wait for someone (or stay stuck)."""
+    skip_unresolved = instance.version.definition.get("skip_unresolved")
+    for step in instance.version.steps[index:]:
+        approvers = step_approvers(step, instance.requester)
+        if approvers or (approvers is None and not skip_unresolved):
+            return True
+    return False
 
 
 @transaction.atomic

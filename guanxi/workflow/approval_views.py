@@ -24,6 +24,7 @@ from guanxi.web.views.decorators import settings_required
 from guanxi.web.views.records import entity_or_404, record_or_404
 from guanxi.workflow import approval_queries as queries
 from guanxi.workflow import approval_services as services
+from guanxi.workflow import conditions
 from guanxi.workflow.approval_definitions import entity_choices
 from guanxi.workflow.approval_forms import (
     DecisionForm,
@@ -341,6 +342,11 @@ def process_list(request):
         process.entity_label = labels.get(process.entity, process.entity)
         gate = get_gate(process.trigger)
         process.trigger_label = gate.label if gate else _("Submitted by hand")
+        process.conditions_text = (
+            conditions.describe(process.entity, process.conditions)
+            if registry.find(process.entity)
+            else ""
+        )
     return _settings(request, "workflow/approval/settings/processes.html", {"processes": processes})
 
 

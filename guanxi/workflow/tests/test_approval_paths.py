@@ -288,3 +288,18 @@ def test_conditions_decide_whether_a_process_applies(org):
     with pytest.raises(services.ApprovalError):
         submit(org, process, deal(org.rep, amount="100000"))
     assert submit(org, process, deal(org.rep, amount="500001")).status == ApprovalStatus.PENDING
+
+
+def test_the_history_says_approved_when_the_remaining_steps_skip(org):
+    process = make_process(org, steps=[step("manager"), step("user", user=org.rep.pk)])
+    record = deal(org.rep)
+    instance = submit(org, process, record)
+    approve(org.manager, instance)
+    instance.refresh_from_db()
+    assert instance.status == ApprovalStatus.APPROVED
+    last = (
+        AuditEntry.objects.filter(entity="opportunity", object_id=record.pk)
+        .exclude(changes__approval=None)
+        .latest("id")
+    )
+    assert last.changes["approval"] == ["pending", "approved"]

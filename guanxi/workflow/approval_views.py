@@ -199,7 +199,12 @@ def approval_submit(request, entity_name: str, pk: int):
     entity = entity_or_404(entity_name)
     require(request.user, entity.name, Action.EDIT)
     record = record_or_404(entity, request.user, pk, Action.EDIT)
-    processes = services.submit_processes(entity.name, record)
+    waiting = {instance.process_id for instance in services.pending_instances(entity.name, pk)}
+    processes = [
+        process
+        for process in services.submit_processes(entity.name, record)
+        if process.pk not in waiting
+    ]
     if not processes:
         raise Http404
     chosen = next(
@@ -221,9 +226,15 @@ def approval_submit(request, entity_name: str, pk: int):
         else:
             messages.success(request, _("Sent for approval."))
             return redirect("web:approval_detail", pk=instance.pk)
-    plan = [
-        {"step": step, "approvers": services.step_approvers(step, request.user)}
-        for step in chosen.current_version.steps
+    plans = [
+        {
+            "process": process,
+            "steps": [
+                {"step": step, "approvers": services.step_approvers(step, request.user)}
+                for step in process.current_version.steps
+            ],
+        }
+        for process in processes
     ]
     return render(
         request,
@@ -234,7 +245,7 @@ def approval_submit(request, entity_name: str, pk: int):
             "record": record,
             "processes": processes,
             "chosen": chosen,
-            "plan": plan,
+            "plans": plans,
             "form": form,
             "error": error,
         },

@@ -327,3 +327,17 @@ def test_approving_from_the_inbox_swaps_the_row(org, client_for):
     assert "You approved it." in response.content.decode()
     instance.refresh_from_db()
     assert instance.status == ApprovalStatus.APPROVED
+
+
+def test_the_submit_page_offers_each_applicable_process_with_its_approvers(org, client_for):
+    make_process(org, name="折扣审批")
+    second = make_process(org, name="合同条款审批", steps=[step("user", user=org.vp.pk)])
+    record = deal(org.rep)
+    client = client_for(org.rep)
+    url = reverse("web:approval_submit", args=["opportunity", record.pk])
+    page = client.get(url).content.decode()
+    assert "折扣审批" in page and "合同条款审批" in page and "qian.vp" in page
+    client.post(url, {"process": second.pk})
+    assert ApprovalInstance.objects.get().process == second
+    page = client.get(url).content.decode()
+    assert "合同条款审批" not in page

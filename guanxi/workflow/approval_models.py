@@ -149,6 +149,8 @@ class ApprovalInstance(models.Model):
     step_index = models.PositiveSmallIntegerField(_("step"), default=0)
     step_started_at = models.DateTimeField(_("waiting since"), null=True, blank=True)
     step_due_at = models.DateTimeField(_("step due"), null=True, blank=True)
+    # When the approvers of the current step were reminded that it is overdue.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     # Set when the current step has nobody left to decide (e.g. the manager left).
     stuck_reason = models.CharField(_("stuck because"), max_length=300, blank=True)
     # The gated action to perform as the requester when approved ("opportunity.win").
@@ -169,6 +171,8 @@ class ApprovalInstance(models.Model):
             # A record's panel and the field lock.
             models.Index(fields=["entity", "record_id", "status"], name="wf_approval_record_idx"),
             models.Index(fields=["requester", "status"], name="wf_approval_requester_idx"),
+            # The overdue reminder: pending instances past their step's due time.
+            models.Index(fields=["status", "step_due_at"], name="wf_approval_due_idx"),
         ]
 
     def __str__(self) -> str:

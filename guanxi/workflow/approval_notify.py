@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -85,3 +86,19 @@ def withdrawn(task) -> None:
             "record": instance.record_repr,
         }
         _tell(task.assignee, title, "", approval_url(instance), always_email=False)
+
+
+def overdue(task) -> None:
+    """Remind an approver that their decision is overdue (by email too)."""
+    instance = task.instance
+    with override(user_language(task.assignee)):
+        title = _("Overdue approval: %(process)s – %(record)s") % {
+            "process": instance.process.name,
+            "record": instance.record_repr,
+        }
+        body = _("It was due %(due)s.") % {
+            "due": formats.date_format(
+                timezone.localtime(instance.step_due_at), "SHORT_DATETIME_FORMAT"
+            )
+        }
+        _tell(task.assignee, title, body, approval_url(instance), always_email=True)

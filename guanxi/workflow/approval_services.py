@@ -259,7 +259,16 @@ def _enter_step(
     instance.stuck_reason = ""
     due_hours = step.get("due_hours")
     instance.step_due_at = business_add(now, minutes=due_hours * 60) if due_hours else None
-    instance.save(update_fields=["step_index", "step_started_at", "step_due_at", "stuck_reason"])
+    instance.reminded_at = None
+    instance.save(
+        update_fields=[
+            "step_index",
+            "step_started_at",
+            "step_due_at",
+            "stuck_reason",
+            "reminded_at",
+        ]
+    )
     day = timezone.localdate(now)
     for approver in approvers:
         delegation = active_delegation(approver, instance.process_id, day)
@@ -521,3 +530,26 @@ def _trail(actor, instance, record, status, note, comment, *, before=ApprovalSta
         action=AuditAction.UPDATE,
         changes={"approval": [before, status], "approval_note": [None, text[:500]]},
     )
+
+
+def approvals_remind_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Remind the approvers of each step past its due time, once per step; return how many."""
+    now = now or timezone.now()
+    overdue = ApprovalInstance.objects.filter(
+        status=ApprovalStatus.PENDING, step_due_at__lt=now, reminded_at__isnull=True
+    ).select_related("process", "version", "requester")
+    count = 0
+    for instance in overdue[:500]:
+        with transaction.atomic():
+            claimed = ApprovalInstance.objects.filter(
+                pk=instance.pk, reminded_at__isnull=True, step_index=instance.step_index
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            tasks = instance.tasks.filter(
+                step_index=instance.step_index, decision=TaskDecision.PENDING
+            ).select_related("assignee", "instance__process")
+            for task in tasks:
+                approval_notify.overdue(task)
+                count += 1
+    return count

@@ -181,4 +181,8 @@ def ready() -> None:
     register_gates()
     locks.register_edit_guard(edit_guard)
     wire_entities()
-    from guanxi.workflow import approval_action, approval_menu  # noqa: F401  (registrations)
+    from guanxi.workflow import (  # noqa: F401  (registrations)
+        approval_action,
+        approval_menu,
+        approval_tasks,
+    )

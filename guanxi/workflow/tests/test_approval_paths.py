@@ -303,3 +303,22 @@ def test_the_history_says_approved_when_the_remaining_steps_skip(org):
         .latest("id")
     )
     assert last.changes["approval"] == ["pending", "approved"]
+
+
+def test_overdue_steps_remind_their_approvers_once(org):
+    from guanxi.core.models import Notification
+
+    process = make_process(org, steps=[step("manager", due_hours=2), step("manager_of_manager")])
+    monday = datetime.datetime(2026, 11, 30, 9, tzinfo=SHANGHAI)
+    with time_machine.travel(monday, tick=False):
+        instance = submit(org, process, deal(org.rep))
+    assert services.approvals_remind_overdue(now=monday + datetime.timedelta(hours=1)) == 0
+    later = monday + datetime.timedelta(hours=4)
+    assert services.approvals_remind_overdue(now=later) == 1
+    assert services.approvals_remind_overdue(now=later) == 0
+    reminder = Notification.objects.filter(recipient=org.manager).latest("id")
+    assert reminder.title.startswith("Overdue approval: 大额赢单审批")
+    approve(org.manager, instance)
+    instance.refresh_from_db()
+    assert instance.reminded_at is None
+    assert instance.step_due_at is None

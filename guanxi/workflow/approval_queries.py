@@ -24,7 +24,7 @@ from guanxi.workflow.approval_models import (
     TaskDecision,
 )
 from guanxi.workflow.approval_services import is_admin
-from guanxi.workflow.calendar import business_minutes_between
+from guanxi.workflow.calendar import business_minutes_between, working_time_for
 
 SUMMARY_LIMIT = 20
 
@@ -256,6 +256,7 @@ class MonitorRow:
 def monitor_rows(queryset, now: datetime.datetime | None = None) -> list[MonitorRow]:
     """Return monitor rows: where each instance waits, since when, overdue or stuck."""
     now = now or timezone.now()
+    working = working_time_for()
     rows = []
     for instance in queryset:
         steps = instance.version.steps
@@ -273,7 +274,7 @@ def monitor_rows(queryset, now: datetime.datetime | None = None) -> list[Monitor
                 instance=instance,
                 step_name=step.get("name", ""),
                 waiting_for=waiting,
-                business_hours=round(business_minutes_between(since, now) / 60, 1)
+                business_hours=round(business_minutes_between(since, now, working=working) / 60, 1)
                 if pending
                 else 0,
                 days=days,

@@ -29,7 +29,7 @@ from guanxi.workflow.approval_models import (
     ApprovalTask,
     TaskDecision,
 )
-from guanxi.workflow.calendar import business_add
+from guanxi.workflow.calendar import business_add, working_time_for
 
 DEFINITION_KEYS = ("conditions", "governed_fields", "steps", "skip_unresolved")
 
@@ -258,7 +258,10 @@ def _enter_step(
     instance.step_started_at = now
     instance.stuck_reason = ""
     due_hours = step.get("due_hours")
-    instance.step_due_at = business_add(now, minutes=due_hours * 60) if due_hours else None
+    # Due times count the business hours of the configured default calendar.
+    instance.step_due_at = (
+        business_add(now, minutes=due_hours * 60, working=working_time_for()) if due_hours else None
+    )
     instance.reminded_at = None
     instance.save(
         update_fields=[

@@ -23,6 +23,7 @@ from guanxi.api.schemas import in_schema, out_schema, record_out
 from guanxi.core import customfields, grouping, privacy, queries, services, timeline
 from guanxi.core.choices import Action, ShareAccess
 from guanxi.core.dedupe import merge as merging
+from guanxi.core.locks import RecordLocked
 from guanxi.core.models import Team, User
 from guanxi.core.permissions import OutOfScope, require
 from guanxi.core.registry import Entity
@@ -241,6 +242,10 @@ def build_router(entity: Entity) -> Router:
                 save_groups(entity, request.auth, record, raw)
         except services.StaleRecord as error:
             raise ApiError(409, str(error.message)) from None
+        except RecordLocked as error:
+            errors = {key: [str(m) for m in value] for key, value in error.message_dict.items()}
+            detail = " ".join(message for value in errors.values() for message in value)
+            raise ApiError(409, detail, errors) from None
         except OutOfScope:
             raise ApiError(
                 403, _("You would not be allowed to see this record after saving it.")

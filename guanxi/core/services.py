@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from guanxi.core import audit, dedupe, events, grouping, search
+from guanxi.core import audit, dedupe, events, grouping, locks, search
 from guanxi.core.choices import Action, AuditAction, NotificationCategory
 from guanxi.core.models import Sequence, Share, Team, User
 from guanxi.core.notifications import notify
@@ -136,6 +136,9 @@ def record_update(
     before = audit.snapshot(current)
     instance = form.save(commit=False)
     after = audit.snapshot(instance)
+    locks.check_edit(
+        actor=actor, entity_name=entity.name, record=instance, fields=audit.diff(before, after)
+    )
     owner_changed = _owner_changed(entity, before, after)
     if owner_changed:
         require(actor, entity.name, Action.ASSIGN)
@@ -237,6 +240,9 @@ def records_bulk_update(
                 changes = audit.diff(before, after)
                 if not changes:
                     continue
+                locks.check_edit(
+                    actor=actor, entity_name=entity.name, record=instance, fields=changes
+                )
                 instance.updated_by = actor
                 if hasattr(instance, "version"):
                     instance.version = F("version") + 1

@@ -264,9 +264,17 @@ def assign(request, pk: int, payload: AssignIn):
     return record_out(ACCOUNT, account)
 
 
-@router.post("/accounts/{int:pk}/transfer", response=AccountOut, operation_id="accounts_transfer")
+@router.post(
+    "/accounts/{int:pk}/transfer",
+    response={200: AccountOut, 202: AccountOut},
+    operation_id="accounts_transfer",
+)
 def transfer(request, pk: int, payload: TransferIn):
-    """Hand a customer to a new owner, with its contacts and open deals and tasks if asked."""
+    """Hand a customer to a new owner, with its contacts and open deals and tasks if asked.
+
+    202: the transfer waits for an approval (`GET /approvals?entity=account&record=<id>`);
+    the customer keeps its owner until then.
+    """
     require(request.auth, "account", Action.ASSIGN)
     account = get_record(ACCOUNT, request.auth, pk)
     owner = _new_owner(payload.owner)
@@ -279,6 +287,8 @@ def transfer(request, pk: int, payload: TransferIn):
             include_related=payload.include_related,
         )
     )
+    if getattr(account, "pending_approval", None) is not None:
+        return Status(202, record_out(ACCOUNT, account))
     return record_out(ACCOUNT, account)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from guanxi.core import audit, events
+from guanxi.core import audit, events, locks
 from guanxi.core.choices import Action, AuditAction, NotificationCategory
 from guanxi.core.models import User
 from guanxi.core.permissions import ensure_in_scope, require
@@ -32,6 +32,7 @@ from guanxi.customers.ownership import (
     cap_problem,
     related_movers,
 )
+from guanxi.workflow.approval_gates import approval_gate
 
 
 class OwnershipError(Exception):
@@ -302,11 +303,14 @@ def accounts_transfer(
     include_contacts: bool = False,
     include_related: bool = False,
     start: str = OwnershipStart.TRANSFERRED,
+    pending: list | None = None,
 ) -> list[Account]:
     """Give customers to a new owner, optionally with their contacts, open deals and tasks.
 
     Customers taken out of a pool count against the new owner's limit; a transfer between
-    owners does not, so a manager can always hand over a leaver's book of business.
+    owners does not, so a manager can always hand over a leaver's book of business. A
+    transfer to an owner in another department that an approval process governs waits
+    for it: the customer stays, and its approval is appended to `pending` if given.
     """
     require(actor, "account", Action.ASSIGN)
     if not owner.is_active:
@@ -317,6 +321,17 @@ def accounts_transfer(
     if len(accounts) != len(ids) or any(a.pk not in assignable for a in accounts):
         raise Account.DoesNotExist
     accounts = [account for account in accounts if account.owner_id != owner.pk]
+    params = {
+        "owner": owner.pk,
+        "include_contacts": include_contacts,
+        "include_related": include_related,
+    }
+    waiting = [
+        account
+        for account in accounts
+        if _transfer_waits(actor, account, owner, params, start, pending)
+    ]
+    accounts = [account for account in accounts if account not in waiting]
     _check_cap(owner, sum(1 for account in accounts if account.owner_id is None))
     now = timezone.now()
     batch = uuid.uuid4().hex if len(accounts) > 1 else ""
@@ -332,6 +347,26 @@ def accounts_transfer(
             batch=batch,
         )
     return accounts
+
+
+def _transfer_waits(actor, account, owner, params, start, pending) -> bool:
+    """Tell whether the transfer waits for approval (WF-1); refuse it while owner is locked."""
+    try:
+        locks.check_edit(actor=actor, entity_name="account", record=account, fields={"owner"})
+        if (
+            start != OwnershipStart.TRANSFERRED
+            or account.owner_id is None
+            or account.owner.department_id == owner.department_id
+        ):
+            return False
+        instance = approval_gate(
+            "account.transfer_department", record=account, actor=actor, params=params
+        )
+    except ValidationError as error:
+        raise OwnershipError(" ".join(error.messages)) from None
+    if instance is not None and pending is not None:
+        pending.append(instance)
+    return instance is not None
 
 
 def _transfer_one(
@@ -387,15 +422,21 @@ def account_transfer(
     include_contacts: bool = False,
     include_related: bool = False,
 ) -> Account:
-    """Hand one customer to a new owner (转移), optionally with its contacts, deals and tasks."""
+    """Hand one customer to a new owner (转移), optionally with its contacts, deals and tasks.
+
+    When the transfer waits for approval, the customer is returned with `pending_approval`.
+    """
+    pending: list = []
     accounts_transfer(
         actor=actor,
         account_ids=[account.pk],
         owner=owner,
         include_contacts=include_contacts,
         include_related=include_related,
+        pending=pending,
     )
     account.refresh_from_db()
+    account.pending_approval = pending[0] if pending else None
     return account
 
 

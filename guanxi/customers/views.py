@@ -176,7 +176,7 @@ def account_owner_change(request, pk: int, kind: str):
             if kind == "assign":
                 services.account_assign(actor=request.user, account=account, owner=data["owner"])
             else:
-                services.account_transfer(
+                account = services.account_transfer(
                     actor=request.user,
                     account=account,
                     owner=data["owner"],
@@ -187,6 +187,14 @@ def account_owner_change(request, pk: int, kind: str):
             form.add_error(None, error.message)
             status = 409
         else:
+            pending = getattr(account, "pending_approval", None)
+            if pending is not None:
+                messages.info(
+                    request,
+                    _("The transfer to %(owner)s needs approval; it was sent to “%(process)s”.")
+                    % {"owner": data["owner"], "process": pending.process.name},
+                )
+                return redirect(reverse("web:approval_detail", args=[pending.pk]))
             messages.success(
                 request,
                 _("“%(name)s” now belongs to %(owner)s.")
@@ -226,14 +234,21 @@ def accounts_bulk_owner(request, kind: str):
                 },
             )
             return redirect("web:job_detail", pk=job.pk)
+        pending: list = []
         try:
             ids = list(queryset.values_list("pk", flat=True))
-            changed = _bulk_apply(request.user, kind, ids, form.cleaned_data)
+            changed = _bulk_apply(request.user, kind, ids, form.cleaned_data, pending)
         except services.OwnershipError as error:
             form.add_error(None, error.message)
             status = 409
         else:
             messages.success(request, _("%(count)s customers were changed.") % {"count": changed})
+            if pending:
+                messages.info(
+                    request,
+                    _("%(count)s customers wait for approval before they move.")
+                    % {"count": len(pending)},
+                )
             back = reverse("web:account_list") + "?" + request.POST.get("querystring", "")
             return redirect(back)
     elif form.errors:
@@ -251,7 +266,7 @@ def _job_data(form) -> dict:
     return data
 
 
-def _bulk_apply(actor, kind: str, ids: list[int], data: dict) -> int:
+def _bulk_apply(actor, kind: str, ids: list[int], data: dict, pending=None) -> int:
     if kind == "transfer":
         changed = services.accounts_transfer(
             actor=actor,
@@ -259,6 +274,7 @@ def _bulk_apply(actor, kind: str, ids: list[int], data: dict) -> int:
             owner=data["owner"],
             include_contacts=data.get("include_contacts", False),
             include_related=data.get("include_related", False),
+            pending=pending,
         )
     else:
         changed = services.accounts_release(

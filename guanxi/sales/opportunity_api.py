@@ -50,6 +50,8 @@ class StageMoveOut(Schema):
     probability: int
     closed_at: datetime.datetime | None
     close_reason: str
+    # Set (with status 202) when the move waits for an approval instead of happening now.
+    approval: int | None = None
 
 
 class CardOut(Schema):
@@ -155,11 +157,11 @@ def _editable(request, pk: int) -> Opportunity:
 
 @router.post(
     "/opportunities/{int:pk}/stage",
-    response=StageMoveOut,
+    response={200: StageMoveOut, 202: StageMoveOut},
     operation_id="opportunities_stage",
 )
 def opportunity_stage(request, pk: int, payload: StageMoveIn):
-    """Move a deal to another stage of its pipeline."""
+    """Move a deal to another stage of its pipeline (202 when the move waits for approval)."""
     opportunity = _editable(request, pk)
     stage = Stage.objects.filter(pk=payload.stage).first()
     if stage is None:
@@ -177,7 +179,7 @@ def opportunity_stage(request, pk: int, payload: StageMoveIn):
         raise ApiError(409, str(error.message)) from None
     except ValidationError as error:
         raise _invalid(error) from None
-    return {
+    out = {
         "id": moved.pk,
         "stage": moved.stage_id,
         "version": moved.version,
@@ -185,6 +187,10 @@ def opportunity_stage(request, pk: int, payload: StageMoveIn):
         "closed_at": moved.closed_at,
         "close_reason": moved.close_reason,
     }
+    pending = getattr(moved, "pending_approval", None)
+    if pending is not None:
+        return Status(202, {**out, "approval": pending.pk})
+    return out
 
 
 def _card(deal: Opportunity) -> dict:

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core import audit, events
+from guanxi.core import audit, events, locks
 from guanxi.core.choices import Action, AuditAction
 from guanxi.core.models import User
 from guanxi.core.permissions import ensure_in_scope, require
@@ -34,6 +34,7 @@ from guanxi.sales.models import (
     StageChange,
 )
 from guanxi.sales.opportunity_fields import missing_fields, missing_message
+from guanxi.workflow.approval_gates import approval_gate
 
 ENTITY = "opportunity"
 
@@ -148,6 +149,15 @@ def opportunity_move_stage(
     errors = stage_problems(current, stage, close_reason)
     if errors:
         raise ValidationError(errors)
+    locks.check_edit(actor=actor, entity_name=ENTITY, record=current, fields={"stage"})
+    if stage.is_won:
+        # A win may need approval (WF-1): the deal then stays where it is until approved.
+        params = {"stage": stage.pk, "close_reason": close_reason, "close_note": close_note[:300]}
+        pending = approval_gate(
+            "opportunity.win", record=current, actor=actor, params=params, field="stage"
+        )
+        if pending is not None:
+            return current
     before = audit.snapshot(current)
     from_stage = current.stage
     now = timezone.now()

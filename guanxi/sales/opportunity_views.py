@@ -161,6 +161,21 @@ def opportunity_stage_move(request, pk: int):
         return _refused(request, opportunity, 400, detail, errors)
     except (PermissionDenied, OutOfScope):
         return _refused(request, opportunity, 403, _("You are not allowed to change this deal."))
+    pending = getattr(opportunity, "pending_approval", None)
+    if pending is not None:
+        detail = _(
+            "Moving the deal to “%(stage)s” needs approval; it was sent to “%(process)s”."
+        ) % {
+            "stage": stage.name,
+            "process": pending.process.name,
+        }
+        if _wants_json(request):
+            return JsonResponse(
+                {"detail": detail, "approval": pending.pk, "version": opportunity.version},
+                status=202,
+            )
+        messages.info(request, detail)
+        return redirect(reverse("web:approval_detail", args=[pending.pk]))
     if _wants_json(request):
         queries.annotate_card(opportunity)
         return JsonResponse(

@@ -10,5 +10,8 @@ class WorkflowConfig(AppConfig):
     def ready(self):
         from guanxi.workflow import (
             actions,  # noqa: F401  (registrations)
+            approval_wiring,
             calendar_menu,  # noqa: F401  (registrations)
         )
+
+        approval_wiring.ready()

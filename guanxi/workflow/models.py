@@ -1,3 +1,4 @@
 """Models of the workflow app."""
 
+from guanxi.workflow.approval_models import *  # noqa: F403
 from guanxi.workflow.calendar_models import *  # noqa: F403

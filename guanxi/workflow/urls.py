@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from guanxi.workflow import approval_urls
+
 urlpatterns: list = [
     path("", include("guanxi.workflow.calendar_urls")),
+    *approval_urls.urlpatterns,
 ]

@@ -27,6 +27,7 @@ from guanxi.core import (
     timeline,
 )
 from guanxi.core.choices import Action, ShareAccess
+from guanxi.core.locks import RecordLocked
 from guanxi.core.models import Share, Team, User
 from guanxi.core.permissions import OutOfScope, can, require
 from guanxi.core.registry import Entity
@@ -391,6 +392,10 @@ def record_edit(request, entity_name: str, pk: int):
                 )
             except services.StaleRecord as error:
                 form.add_error(None, str(error.message))
+                status = 409
+            except RecordLocked as error:
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
                 status = 409
             except OutOfScope:
                 form.add_error(

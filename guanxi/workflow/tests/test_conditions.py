@@ -83,6 +83,8 @@ def test_relative_dates_and_related_fields():
 
 
 def test_conditions_field_cleans_json_and_lists_every_error():
+    import json
+
     from django import forms
 
     from guanxi.workflow.forms import ConditionsField
@@ -90,11 +92,8 @@ def test_conditions_field_cleans_json_and_lists_every_error():
     class RuleForm(forms.Form):
         conditions = ConditionsField(entity_name="account")
 
-    good = RuleForm(
-        data={
-            "conditions": '{"match": "any", "rules": [{"field": "city", "op": "eq", "value": " 杭州 "}]}'
-        }
-    )
+    city = tree({"field": "city", "op": "eq", "value": " 杭州 "}, match="any")
+    good = RuleForm(data={"conditions": json.dumps(city)})
     assert good.is_valid(), good.errors
     assert good.cleaned_data["conditions"]["rules"][0]["value"] == "杭州"
     assert 'data-fields="' in str(good["conditions"])
@@ -102,10 +101,10 @@ def test_conditions_field_cleans_json_and_lists_every_error():
         broken = RuleForm(data={"conditions": "{not json"})
         assert not broken.is_valid()
         assert broken.errors["conditions"] == ["The conditions are not valid."]
-        wrong = RuleForm(
-            data={
-                "conditions": '{"rules": [{"field": "points_balance", "op": "gt", "value": "x"}, {"field": "nope", "op": "eq", "value": 1}]}'
-            }
+        two_wrong = tree(
+            {"field": "points_balance", "op": "gt", "value": "x"},
+            {"field": "nope", "op": "eq", "value": 1},
         )
+        wrong = RuleForm(data={"conditions": json.dumps(two_wrong)})
         assert not wrong.is_valid()
         assert len(wrong.errors["conditions"]) == 2

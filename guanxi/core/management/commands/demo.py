@@ -63,6 +63,7 @@ from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
 from guanxi.sales import demo_forecast, demo_leads, demo_opportunities, demo_telesales
 from guanxi.service import demo as care_demo
+from guanxi.workflow import approval_demo
 from guanxi.workflow import calendar_demo as business_calendar_demo
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -1021,6 +1022,7 @@ def demo_users():
 def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
+    approval_demo.delete(users)
     ImportRun.objects.filter(user__in=users).delete()
     care_demo.delete()
     demo_telesales.delete(users)
@@ -1166,6 +1168,7 @@ class Command(BaseCommand):
         demo_telesales.create(rng, accounts=data.accounts, users=organisation.users, now=data.now)
         demo_leads.create(rng, users=organisation.users, now=data.now)
         business_calendar_demo.create()
+        approval_demo.create(rng, users=organisation.users)
         return data
 
     def ensure_admin(self, password: str) -> str:

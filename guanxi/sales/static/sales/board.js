@@ -93,7 +93,7 @@
     } catch (error) {
       response = { ok: false };
     }
-    if (!response.ok) {
+    if (!response.ok || response.status === 202) {
       putBack(card, origin);
       showMessage(data.detail || board.dataset.errorText || "Error");
       return;

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import (
-    Avg,
     Case,
     Count,
     F,
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from guanxi.core.models import Department, Team, User
 from guanxi.core.money import default_currency
+from guanxi.sales import funnel_times
 from guanxi.sales.forecast_choices import FunnelBasis, FunnelScope
 from guanxi.sales.models import Opportunity, Pipeline, Stage, StageChange
 
@@ -154,29 +154,59 @@ def funnel_for(user: User, query: FunnelQuery) -> Funnel:
                 item.other_amounts[row["currency"]] = (
                     item.other_amounts.get(row["currency"], Decimal("0")) + total
                 )
-    _add_times(funnel, deals)
+    _add_times(funnel, user, query)
     for item, following in zip(funnel.stages, funnel.stages[1:], strict=False):
         item.conversion = _percent(following.count, item.count)
     funnel.win_rate = _percent(funnel.won, funnel.won + funnel.lost)
     return funnel
 
 
-def _add_times(funnel: Funnel, deals: QuerySet) -> None:
-    """Set each stage's average days, from the time deals spent in it before moving on."""
+def _add_times(funnel: Funnel, user: User, query: FunnelQuery) -> None:
+    """Set each stage's average days, from the time deals spent in it before moving on.
+
+    When the running totals can answer (whole company, created-date basis, see
+    funnel_times.answers), the period's whole months come from them and only the days
+    before and after from the stage history; otherwise everything comes from the history.
+    """
     by_stage = {item.stage.pk: item for item in funnel.stages}
-    times = (
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    periods = [(query.start, query.end)]
+    if funnel_times.answers(user, query):
+        months, periods = funnel_times.whole_months(query.start, query.end)
+        if months is not None:
+            stored = funnel_times.stored_times(query.pipeline.pk, months, list(by_stage))
+            for stage_id, (seconds, moves) in stored.items():
+                totals[stage_id][0] += seconds
+                totals[stage_id][1] += moves
+    for start, end in periods:
+        part = replace(query, start=start, end=end)
+        for stage_id, (seconds, moves) in history_times(user, part, list(by_stage)).items():
+            totals[stage_id][0] += seconds
+            totals[stage_id][1] += moves
+    for stage_id, (seconds, moves) in totals.items():
+        if not moves:
+            continue
+        item = by_stage[stage_id]
+        item.left = moves
+        item.average_days = (Decimal(seconds) / moves / 86400).quantize(ONE_DECIMAL)
+
+
+def history_times(user: User, query: FunnelQuery, stage_ids: list[int]) -> dict[int, tuple]:
+    """Return {stage: (seconds, moves)} over the moves out of the stages by the query's deals.
+
+    The exact computation from the stage history: the running totals must always agree
+    with it (the tests use it as their oracle).
+    """
+    deals = funnel_deals(user, query)
+    rows = (
         StageChange.objects.filter(
-            opportunity__in=deals.order_by().values("pk"), from_stage__in=list(by_stage)
+            opportunity__in=deals.order_by().values("pk"), from_stage__in=stage_ids
         )
         .order_by()
-        .values("from_stage")
-        .annotate(seconds=Avg("seconds_in_previous"), moves=Count("id"))
+        .values_list("from_stage")
+        .annotate(seconds=Sum("seconds_in_previous"), moves=Count("id"))
     )
-    for row in times:
-        item = by_stage[row["from_stage"]]
-        item.left = row["moves"]
-        days = Decimal(str(row["seconds"] or 0)) / 86400
-        item.average_days = days.quantize(ONE_DECIMAL)
+    return {stage: (int(seconds or 0), moves) for stage, seconds, moves in rows}
 
 
 def funnel_stage_deals(user: User, query: FunnelQuery, stage: Stage) -> QuerySet:

@@ -3,20 +3,23 @@
 The funnel's "average days in stage" is the mean of `StageChange.seconds_in_previous` over
 the moves out of each stage by the deals it counts. Over a year of a large company that is
 hundreds of thousands of stage changes, so per pipeline × stage left × month of the deals'
-creation (site time zone) the seconds and the number of moves are summed as they happen:
+creation (site time zone) × owner the seconds and the number of moves are summed as they
+happen:
 
 - every recorded move adds itself (`count_move`, `count_moves`), in the stage change's
   transaction; a move counts for a deal's pipeline only when it leaves a stage of that
   pipeline, as the exact computation does;
-- a deal deleted takes its moves away (pre_delete); a deal moved to another pipeline takes
-  its moves from the old pipeline and brings those it had in the new one (`pipeline_moved`);
+- a deal deleted takes its moves away (pre_delete); a deal saved with another owner or
+  pipeline takes its moves from the old owner/pipeline to the new one (pre_save);
 - `rebuild` recomputes everything from the stage history (migration 0008, the command
   `guanxi funnel_times --rebuild`, after loading stage history by hand).
 
-The totals know neither owners nor shares, so they answer only a funnel that counts every
-deal of the pipeline (`answers`): created-date basis, no me/team/department filter, a user
-whose data scope for opportunities is "all", in the site time zone. Whole months of the
-period are read from here, the days before and after them from the stage history.
+Reading (`owners_covered`): the totals answer for the deals of a set of owners when the
+user sees every deal of those owners (their data scope is by owner: own, department,
+department and below, or all) and the funnel's me/team/department filter keeps all of
+them. Deals the user sees otherwise (shared with them) are read from the stage history,
+so the figures are exactly those of the history. Close-date funnels and users in another
+time zone than the site's read the history only.
 """
 
 from __future__ import annotations
@@ -28,18 +31,21 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
-from django.db.models.signals import pre_delete
+from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from guanxi.core.models import User
 from guanxi.core.permissions import scope_q
+from guanxi.sales import forecast_scope
 from guanxi.sales.forecast_choices import FunnelBasis, FunnelScope
 from guanxi.sales.models import FunnelStageTime, Opportunity, StageChange
 
-Key = tuple[int, int, datetime.date]  # pipeline, stage left, month of creation
+Key = tuple[int, int, datetime.date, int]  # pipeline, stage left, month of creation, owner
 Totals = dict[Key, list[int]]  # key → [seconds, moves]
+KEEP = object()  # "the deal's own owner"
 
 
 def site_zone() -> zoneinfo.ZoneInfo:
@@ -54,16 +60,17 @@ def month_of(moment: datetime.datetime) -> datetime.date:
 def _apply(totals: Totals, sign: int = 1) -> None:
     """Add (or, sign -1, take away) totals: one upsert per key, in key order (no deadlock)."""
     rows = [
-        (pipeline, stage, month.isoformat(), sign * seconds, sign * moves)
-        for (pipeline, stage, month), (seconds, moves) in sorted(totals.items())
+        (pipeline, stage, month.isoformat(), owner, sign * seconds, sign * moves)
+        for (pipeline, stage, month, owner), (seconds, moves) in sorted(totals.items())
         if moves
     ]
     if not rows:
         return
     table = connection.ops.quote_name(FunnelStageTime._meta.db_table)
     sql = (
-        f"INSERT INTO {table} (pipeline_id, stage_id, month, seconds, moves) "
-        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (pipeline_id, month, stage_id) DO UPDATE "
+        f"INSERT INTO {table} (pipeline_id, stage_id, month, owner_key, seconds, moves) "
+        "VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (pipeline_id, month, stage_id, owner_key) DO UPDATE "
         f"SET seconds = {table}.seconds + excluded.seconds, "
         f"moves = {table}.moves + excluded.moves"
     )
@@ -79,7 +86,12 @@ def count_moves(moves: Iterable[tuple[Opportunity, StageChange]]) -> None:
             continue
         if change.from_stage.pipeline_id != opportunity.pipeline_id:
             continue  # leaving another pipeline's stage: the funnel does not count it
-        key = (opportunity.pipeline_id, change.from_stage_id, month_of(opportunity.created_at))
+        key = (
+            opportunity.pipeline_id,
+            change.from_stage_id,
+            month_of(opportunity.created_at),
+            opportunity.owner_id or 0,
+        )
         totals[key][0] += change.seconds_in_previous
         totals[key][1] += 1
     _apply(totals)
@@ -89,11 +101,13 @@ def count_move(opportunity: Opportunity, change: StageChange) -> None:
     count_moves([(opportunity, change)])
 
 
-def deal_totals(opportunity_ids: Iterable[int], pipeline_id: int | None = None) -> Totals:
-    """Return what some deals' stage history adds to the totals of their pipeline.
+def deal_totals(
+    opportunity_ids: Iterable[int], pipeline_id: int | None = None, owner_id=KEEP
+) -> Totals:
+    """Return what some deals' stage history adds to the totals, as stored now.
 
-    With `pipeline_id`, the moves out of that pipeline's stages instead, as if the deals
-    were in it.
+    With `pipeline_id` and `owner_id`, as if the deals were in that pipeline and had that
+    owner: what they will add once saved so.
     """
     changes = StageChange.objects.filter(
         opportunity_id__in=list(opportunity_ids), from_stage__isnull=False
@@ -104,10 +118,15 @@ def deal_totals(opportunity_ids: Iterable[int], pipeline_id: int | None = None) 
         changes = changes.filter(from_stage__pipeline_id=pipeline_id)
     totals: Totals = defaultdict(lambda: [0, 0])
     rows = changes.order_by().values_list(
-        "from_stage__pipeline_id", "from_stage_id", "opportunity__created_at", "seconds_in_previous"
+        "from_stage__pipeline_id",
+        "from_stage_id",
+        "opportunity__created_at",
+        "opportunity__owner_id",
+        "seconds_in_previous",
     )
-    for pipeline, stage, created_at, seconds in rows:
-        key = (pipeline, stage, month_of(created_at))
+    for pipeline, stage, created_at, owner, seconds in rows:
+        chosen = owner if owner_id is KEEP else owner_id
+        key = (pipeline, stage, month_of(created_at), chosen or 0)
         totals[key][0] += seconds
         totals[key][1] += 1
     return totals
@@ -119,10 +138,20 @@ def count_history(opportunity_ids: Iterable[int]) -> None:
     _apply(deal_totals(opportunity_ids))
 
 
-def pipeline_moved(opportunity: Opportunity, old_pipeline_id: int) -> None:
-    """Move a deal's times from its old pipeline to its new one; call before the new move."""
-    _apply(deal_totals([opportunity.pk], pipeline_id=old_pipeline_id), -1)
-    _apply(deal_totals([opportunity.pk], pipeline_id=opportunity.pipeline_id))
+@receiver(pre_save, sender=Opportunity, dispatch_uid="funnel_times_deal_saved")
+def _deal_saved(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """Move a deal's times when it is saved with another owner or pipeline."""
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    watched = {"owner", "owner_id", "pipeline", "pipeline_id"}
+    if update_fields is not None and not watched & set(update_fields):
+        return
+    stored = Opportunity.objects.filter(pk=instance.pk).values_list("owner_id", "pipeline_id")
+    before = stored.first()
+    if before is None or before == (instance.owner_id, instance.pipeline_id):
+        return
+    _apply(deal_totals([instance.pk]), -1)
+    _apply(deal_totals([instance.pk], instance.pipeline_id, instance.owner_id))
 
 
 @receiver(pre_delete, sender=Opportunity, dispatch_uid="funnel_times_deal_deleted")
@@ -140,13 +169,15 @@ def exact_totals(pipeline_ids: Iterable[int] | None = None) -> Totals:
     rows = (
         changes.order_by()
         .annotate(created_month=TruncMonth("opportunity__created_at", tzinfo=site_zone()))
-        .values_list("opportunity__pipeline_id", "from_stage_id", "created_month")
+        .values_list(
+            "opportunity__pipeline_id", "from_stage_id", "created_month", "opportunity__owner_id"
+        )
         .annotate(seconds=Sum("seconds_in_previous"), moves=Count("id"))
     )
     totals: Totals = {}
-    for pipeline, stage, created_month, seconds, moves in rows:
+    for pipeline, stage, created_month, owner, seconds, moves in rows:
         month = timezone.localtime(created_month, site_zone()).date().replace(day=1)
-        total = totals.setdefault((pipeline, stage, month), [0, 0])
+        total = totals.setdefault((pipeline, stage, month, owner or 0), [0, 0])
         total[0] += int(seconds or 0)
         total[1] += moves
     return totals
@@ -161,8 +192,10 @@ def rebuild(pipeline_ids: Iterable[int] | None = None) -> int:
         stored = stored.filter(pipeline_id__in=ids)
     stored.delete()
     rows = [
-        FunnelStageTime(pipeline_id=pipeline, stage_id=stage, month=month, seconds=s, moves=m)
-        for (pipeline, stage, month), (s, m) in sorted(exact_totals(ids).items())
+        FunnelStageTime(
+            pipeline_id=pipeline, stage_id=stage, month=month, owner_key=owner, seconds=s, moves=m
+        )
+        for (pipeline, stage, month, owner), (s, m) in sorted(exact_totals(ids).items())
     ]
     FunnelStageTime.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
@@ -171,19 +204,61 @@ def rebuild(pipeline_ids: Iterable[int] | None = None) -> int:
 # Reading ------------------------------------------------------------------------------
 
 
-def answers(user, query) -> bool:
-    """Tell whether the totals can answer the query's times for this user (see above)."""
+def answers(query) -> bool:
+    """Tell whether the totals may answer part of the query (see the module's text)."""
     if query.basis != FunnelBasis.CREATED:
         return False
+    return getattr(timezone.get_current_timezone(), "key", None) == settings.TIME_ZONE
+
+
+def _filter_owners(user, query) -> list[int] | None:
+    """Return the owners the funnel's me/team/department filter keeps; None: everyone."""
     if query.scope == FunnelScope.ME:
-        return False
+        return [user.pk]
     if query.scope == FunnelScope.TEAM and query.team is not None:
-        return False
+        return list(query.team.members.values_list("pk", flat=True))
     if query.scope == FunnelScope.DEPARTMENT and query.department is not None:
-        return False
-    if getattr(timezone.get_current_timezone(), "key", None) != settings.TIME_ZONE:
-        return False
-    return scope_q(user, Opportunity, "view") is None
+        people = User.objects.filter(department__path__startswith=query.department.path)
+        return list(people.values_list("pk", flat=True))
+    return None
+
+
+def owners_covered(user, query) -> tuple[list[int] | None, bool]:
+    """Return (owners the totals answer for, whether other visible deals may count too).
+
+    The owners are those whose every deal the user sees (by their data scope) and the
+    funnel's filter keeps; None means every owner. The flag says whether the user may also
+    see deals of other owners (shared with them), to be read from the stage history.
+    """
+    visible = forecast_scope.visible_people(user)
+    wanted = _filter_owners(user, query)
+    if visible is None:
+        return wanted, False
+    owners = visible if wanted is None else sorted(set(visible) & set(wanted))
+    condition = scope_q(user, Opportunity, "view")
+    by_owner_only = condition in (Q(owner=user.pk), Q(owner__in=visible))
+    return owners, not by_owner_only
+
+
+def stored_times(
+    pipeline_id: int,
+    months: tuple[datetime.date, datetime.date],
+    stage_ids: list[int],
+    owners: list[int] | None,
+) -> dict[int, tuple[int, int]]:
+    """Return {stage: (seconds, moves)} of the owners' deals created in the months."""
+    rows = FunnelStageTime.objects.filter(
+        pipeline_id=pipeline_id,
+        month__gte=months[0],
+        month__lte=months[1],
+        stage_id__in=stage_ids,
+    )
+    if owners is not None:
+        rows = rows.filter(owner_key__in=owners)
+    rows = (
+        rows.order_by().values_list("stage_id").annotate(seconds=Sum("seconds"), moves=Sum("moves"))
+    )
+    return {stage: (int(seconds or 0), int(moves or 0)) for stage, seconds, moves in rows}
 
 
 def whole_months(
@@ -206,21 +281,3 @@ def whole_months(
 
 def _next_month(day: datetime.date) -> datetime.date:
     return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-
-
-def stored_times(
-    pipeline_id: int, months: tuple[datetime.date, datetime.date], stage_ids: list[int]
-) -> dict[int, tuple[int, int]]:
-    """Return {stage: (seconds, moves)} of the deals created in the months (inclusive)."""
-    rows = (
-        FunnelStageTime.objects.filter(
-            pipeline_id=pipeline_id,
-            month__gte=months[0],
-            month__lte=months[1],
-            stage_id__in=stage_ids,
-        )
-        .order_by()
-        .values_list("stage_id")
-        .annotate(seconds=Sum("seconds"), moves=Sum("moves"))
-    )
-    return {stage: (int(seconds or 0), int(moves or 0)) for stage, seconds, moves in rows}

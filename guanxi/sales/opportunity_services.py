@@ -181,8 +181,6 @@ def after_write(actor, opportunity: Opportunity, before: dict | None) -> None:
         if previous == opportunity.stage_id:
             return
         from_stage = Stage.objects.get(pk=previous)
-        if from_stage.pipeline_id != opportunity.pipeline_id:
-            funnel_times.pipeline_moved(opportunity, from_stage.pipeline_id)
     now = timezone.now()
     if from_stage is None:
         # A new deal (or one imported) starts its stage clock when it is created.

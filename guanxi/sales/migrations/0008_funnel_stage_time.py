@@ -11,7 +11,7 @@ from django.utils import timezone
 
 
 def fill_stage_times(apps, schema_editor):
-    """Sum the stage history per pipeline × stage left × month of the deals' creation.
+    """Sum the stage history per pipeline × stage left × month of creation × owner.
 
     The same computation as funnel_times.exact_totals, on the historical models: a move
     counts for a deal's pipeline when it left a stage of that pipeline.
@@ -25,19 +25,28 @@ def fill_stage_times(apps, schema_editor):
         )
         .order_by()
         .annotate(created_month=TruncMonth("opportunity__created_at", tzinfo=zone))
-        .values_list("opportunity__pipeline_id", "from_stage_id", "created_month")
+        .values_list(
+            "opportunity__pipeline_id", "from_stage_id", "created_month", "opportunity__owner_id"
+        )
         .annotate(seconds=Sum("seconds_in_previous"), moves=Count("id"))
     )
     totals = {}
-    for pipeline, stage, created_month, seconds, moves in rows:
+    for pipeline, stage, created_month, owner, seconds, moves in rows:
         month = timezone.localtime(created_month, zone).date().replace(day=1)
-        total = totals.setdefault((pipeline, stage, month), [0, 0])
+        total = totals.setdefault((pipeline, stage, month, owner or 0), [0, 0])
         total[0] += int(seconds or 0)
         total[1] += moves
     stage_time.objects.bulk_create(
         [
-            stage_time(pipeline_id=pipeline, stage_id=stage, month=month, seconds=s, moves=m)
-            for (pipeline, stage, month), (s, m) in sorted(totals.items())
+            stage_time(
+                pipeline_id=pipeline,
+                stage_id=stage,
+                month=month,
+                owner_key=owner,
+                seconds=s,
+                moves=m,
+            )
+            for (pipeline, stage, month, owner), (s, m) in sorted(totals.items())
         ],
         batch_size=1000,
     )
@@ -55,6 +64,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('month', models.DateField(verbose_name='month the deals were created')),
+                ('owner_key', models.IntegerField(default=0, verbose_name='owner')),
                 ('seconds', models.BigIntegerField(default=0, verbose_name='time in the stage (s)')),
                 ('moves', models.IntegerField(default=0, verbose_name='moves out of the stage')),
                 ('pipeline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sales.pipeline', verbose_name='pipeline')),
@@ -63,8 +73,12 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'funnel time in stage',
                 'verbose_name_plural': 'funnel times in stage',
-                'constraints': [models.UniqueConstraint(fields=('pipeline', 'month', 'stage'), name='funnel_stage_time_unique')],
+                'constraints': [models.UniqueConstraint(fields=('pipeline', 'month', 'stage', 'owner_key'), name='funnel_stage_time_unique')],
             },
         ),
         migrations.RunPython(fill_stage_times, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name='opportunity',
+            index=models.Index(fields=['owner', 'pipeline', 'created_at', 'stage', 'currency', 'amount', 'furthest_position'], name='opp_funnel_owner_idx'),
+        ),
     ]

@@ -30,7 +30,7 @@ from guanxi.sales.tests.factories import OpportunityFactory, PipelineFactory
 from guanxi.sales.tests.forecast_helpers import deal, moment
 
 pytestmark = pytest.mark.django_db
-ALL = ["view", "create", "edit", "delete"]
+ALL = ["view", "create", "edit", "delete", "assign"]
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def year_query(pipeline, **fields):
 
 def stored() -> dict:
     return {
-        (row.pipeline_id, row.stage_id, row.month): [row.seconds, row.moves]
+        (row.pipeline_id, row.stage_id, row.month, row.owner_key): [row.seconds, row.moves]
         for row in FunnelStageTime.objects.exclude(moves=0)
     }
 
@@ -138,10 +138,10 @@ def test_moves_won_lost_and_reopening_keep_the_totals_exact(pipeline, boss, rep)
         move(rep, january, stages["Won"], close_reason="relationship")
 
     assert_totals_exact()
-    months = {month for (_pipeline, _stage, month) in stored()}
+    months = {month for (_pipeline, _stage, month, _owner) in stored()}
     assert months == {datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)}
     query = year_query(pipeline)
-    assert funnel_times.answers(boss, query)
+    assert funnel_times.answers(query)
     assert funnel_days(boss, query) == {
         # January's deal left Prospecting after 2 days 1 hour, February's after 5 days.
         "Prospecting": (Decimal("3.5"), 2),
@@ -316,7 +316,7 @@ def test_any_period_gives_the_days_of_the_history(history, boss, pipeline, start
         start=datetime.date.fromisoformat(start),
         end=datetime.date.fromisoformat(end),
     )
-    assert funnel_times.answers(boss, query)
+    assert funnel_times.answers(query)
     assert_funnel_matches_history(boss, query)
 
 
@@ -336,33 +336,116 @@ def test_whole_months_split_a_period():
     )
 
 
-def test_a_scoped_funnel_reads_only_the_history_of_deals_it_may_see(history, rep, boss, pipeline):
+def test_a_scoped_funnel_reads_only_the_totals_of_the_owners_it_may_see(
+    history, rep, boss, pipeline
+):
     query = year_query(pipeline)
-    assert not funnel_times.answers(rep, query)
+    assert funnel_times.owners_covered(rep, query) == ([rep.pk], False)
     # The rep's own deals only: Prospecting 5 and 3 days, Needs confirmed 10 and 4 days.
     days = funnel_days(rep, query)
     assert days["Prospecting"] == (Decimal("4.0"), 2)
     assert days["Needs confirmed"] == (Decimal("7.0"), 2)
     assert_funnel_matches_history(rep, query)
-    # A deal shared with the rep counts for them, and still nobody else's.
+    # Another owner's totals are never read for the rep (but are for the director).
+    FunnelStageTime.objects.filter(owner_key=history.pk).update(seconds=10**9)
+    assert funnel_days(rep, query) == days
+    assert funnel_days(boss, query)["Prospecting"] != oracle_days(boss, query)["Prospecting"]
+    call_command("funnel_times", rebuild=True)
+    # A deal shared with the rep counts for them, read from its history.
     shared = Opportunity.objects.get(amount=Decimal("3000"))
     Share.objects.create(entity="opportunity", object_id=shared.pk, user=rep, access="read")
+    rep = User.objects.get(pk=rep.pk)
+    assert funnel_times.owners_covered(rep, query) == ([rep.pk], True)
     assert funnel_days(rep, query)["Prospecting"] == (Decimal("5.0"), 3)
     assert_funnel_matches_history(rep, query)
 
 
-def test_team_me_close_basis_and_other_time_zones_read_the_history(history, rep, boss, pipeline):
+def test_a_department_scope_reads_the_totals_of_its_people(history, rep, pipeline):
+    from guanxi.core import org
+
+    east = org.department_create(name="华东大区")
+    manager = UserFactory(username="chen.jie", department=east)
+    grant(manager, "opportunity", ["view"], scope="department_tree")
+    User.objects.filter(pk=history.pk).update(department=east)
+    query = year_query(pipeline)
+    owners, others = funnel_times.owners_covered(manager, query)
+    assert (sorted(owners), others) == (sorted([manager.pk, history.pk]), False)
+    assert funnel_days(manager, query)["Prospecting"] == (Decimal("7.0"), 1)
+    assert_funnel_matches_history(manager, query)
+
+
+def test_team_and_me_filters_read_their_owners_totals(history, rep, boss, pipeline):
     team = Team.objects.create(name="华东一组")
     team.members.add(history)
-    queries = [
-        year_query(pipeline, scope=FunnelScope.TEAM, team=team),
-        year_query(pipeline, scope=FunnelScope.ME),
-        year_query(pipeline, basis=FunnelBasis.CLOSE),
-    ]
-    for query in queries:
-        assert not funnel_times.answers(boss, query)
-        assert_funnel_matches_history(boss, query)
-    assert funnel_days(boss, queries[0])["Prospecting"] == (Decimal("7.0"), 1)
+    by_team = year_query(pipeline, scope=FunnelScope.TEAM, team=team)
+    assert funnel_times.owners_covered(boss, by_team) == ([history.pk], False)
+    assert funnel_days(boss, by_team)["Prospecting"] == (Decimal("7.0"), 1)
+    assert_funnel_matches_history(boss, by_team)
+    mine = year_query(pipeline, scope=FunnelScope.ME)
+    assert funnel_times.owners_covered(rep, mine) == ([rep.pk], False)
+    assert_funnel_matches_history(rep, mine)
+    assert funnel_days(boss, mine)["Prospecting"] == (None, 0)
+
+
+def test_close_basis_and_other_time_zones_read_the_history(history, boss, pipeline):
+    by_close = year_query(pipeline, basis=FunnelBasis.CLOSE)
+    assert not funnel_times.answers(by_close)
+    assert_funnel_matches_history(boss, by_close)
     with timezone.override("Europe/Berlin"):
-        assert not funnel_times.answers(boss, year_query(pipeline))
+        assert not funnel_times.answers(year_query(pipeline))
         assert_funnel_matches_history(boss, year_query(pipeline))
+
+
+def test_a_new_owner_takes_the_deals_times_along(pipeline, boss, rep, client_for):
+    from guanxi.core.services import records_bulk_update
+    from guanxi.sales.opportunity_services import move_open_deals
+
+    other = UserFactory(username="sun.li")
+    grant(other, "opportunity", ALL, scope="own")
+    stages = by_name(pipeline)
+    account = AccountFactory(owner=rep)
+    with time_machine.travel(moment("2026-04-01T10:00"), tick=False) as clock:
+        deals = [new_deal(rep, pipeline, account=account) for _ in range(3)]
+        for index, opportunity in enumerate(deals):
+            clock.shift(datetime.timedelta(days=index + 1))
+            move(rep, opportunity, stages["Needs confirmed"])
+        clock.shift(datetime.timedelta(days=1))
+        # Through the edit form, with a stage change in the same save.
+        opportunity = Opportunity.objects.get(pk=deals[0].pk)
+        payload_owner = other.pk
+        response = client_for(boss).post(
+            f"/opportunities/{opportunity.pk}/edit/",
+            {
+                "name": opportunity.name,
+                "account": account.pk,
+                "pipeline": pipeline.pk,
+                "stage": stages["Proposal"].pk,
+                "amount": str(opportunity.amount),
+                "currency": "CNY",
+                "forecast_category": "pipeline",
+                "owner": payload_owner,
+                "version": opportunity.version,
+            },
+        )
+        assert response.status_code == 302
+    assert Opportunity.objects.get(pk=deals[0].pk).owner_id == other.pk
+    assert_totals_exact()
+    assert funnel_days(other, year_query(pipeline))["Prospecting"] == (Decimal("1.0"), 1)
+    assert funnel_days(other, year_query(pipeline))["Needs confirmed"][1] == 1
+    # The rep keeps the deals that left Prospecting after 3 and 6 days.
+    assert funnel_days(rep, year_query(pipeline))["Prospecting"] == (Decimal("4.5"), 2)
+
+    # A customer handed over with its open deals, then a bulk change of owner.
+    move_open_deals(actor=boss, account=account, old_owner=rep, new_owner=other)
+    assert_totals_exact()
+    assert funnel_days(rep, year_query(pipeline))["Prospecting"] == (None, 0)
+    records_bulk_update(
+        actor=boss,
+        entity=registry.get("opportunity"),
+        queryset=Opportunity.objects.filter(pk__in=[deals[1].pk, deals[2].pk]),
+        values={"owner": rep},
+    )
+    assert_totals_exact()
+    for user in (rep, other, boss):
+        assert_funnel_matches_history(user, year_query(pipeline))
+    assert funnel_days(rep, year_query(pipeline))["Prospecting"] == (Decimal("4.5"), 2)

@@ -28,16 +28,17 @@ class Command(BaseCommand):
         if pipelines:
             stored = stored.filter(pipeline_id__in=pipelines)
         found = {
-            (row.pipeline_id, row.stage_id, row.month): [row.seconds, row.moves] for row in stored
+            (row.pipeline_id, row.stage_id, row.month, row.owner_key): [row.seconds, row.moves]
+            for row in stored
         }
         exact = funnel_times.exact_totals(pipelines)
         keys = found.keys() | exact.keys()
         wrong = sorted(key for key in keys if found.get(key) != exact.get(key))
-        for pipeline, stage, month in wrong:
+        for key in wrong:
+            pipeline, stage, month, owner = key
             self.stdout.write(
-                f"pipeline={pipeline} stage={stage} month={month:%Y-%m} "
-                f"stored={found.get((pipeline, stage, month))} "
-                f"history={exact.get((pipeline, stage, month))}"
+                f"pipeline={pipeline} stage={stage} month={month:%Y-%m} owner={owner} "
+                f"stored={found.get(key)} history={exact.get(key)}"
             )
         self.stdout.write(f"checked rows={len(exact)} wrong={len(wrong)}")
         if wrong:

@@ -226,3 +226,21 @@ def test_every_column_ranks_its_biggest_deals_first_ties_by_newest(pipeline, rep
         assert [card.pk for card in column.cards] == [deals[4].pk, deals[2].pk, deals[1].pk]
         assert column.more is True
         assert column.count == 5
+
+
+def test_the_weighted_total_is_exact_to_the_cent(pipeline, rep):
+    from guanxi.sales import opportunity_queries
+
+    proposal = stage(pipeline, "Proposal")
+    for amount, probability in (("1234.57", 33), ("0.05", 10), ("999999.99", 67)):
+        OpportunityFactory(
+            pipeline=pipeline,
+            stage=proposal,
+            owner=rep,
+            amount=Decimal(amount),
+            probability=probability,
+        )
+    totals = opportunity_queries.board_totals(Opportunity.objects.filter(pipeline=pipeline))
+    # 407.4081 + 0.005 + 669999.9933 = 670407.4064 → 670407.41
+    assert totals[proposal.pk]["weighted"] == Decimal("670407.41")
+    assert totals[proposal.pk]["amount"] == Decimal("1001234.61")

@@ -56,7 +56,7 @@ INSERT INTO sales_opportunity (
     created_at, updated_at, created_by_id, updated_by_id, owner_id, custom, version,
     number, name, account_id, pipeline_id, stage_id, amount, currency, probability,
     forecast_category, expected_close, source, next_step, description, lead_id, partner_id,
-    stage_entered_at, closed_at, close_reason, close_note
+    stage_entered_at, closed_at, close_reason, close_note, furthest_position
 )
 SELECT
     s.moment, s.moment, a.owner_id, a.owner_id, a.owner_id, '{{}}'::jsonb, 1,
@@ -66,7 +66,8 @@ SELECT
     'pipeline', (s.moment + interval '60 days')::date, 'website', '', '', NULL, NULL,
     s.moment + interval '3 days',
     CASE WHEN st.is_won OR st.is_lost THEN s.moment + interval '30 days' ELSE NULL END,
-    CASE WHEN st.is_lost THEN 'price' WHEN st.is_won THEN 'relationship' ELSE '' END, ''
+    CASE WHEN st.is_lost THEN 'price' WHEN st.is_won THEN 'relationship' ELSE '' END, '',
+    CASE WHEN st.is_lost THEN 0 ELSE st.position END
 FROM (
     SELECT g,
            now() - ((hashtext(g::text)::bigint % 700 + 700) % 700) * interval '1 day' AS moment,

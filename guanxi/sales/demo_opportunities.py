@@ -18,7 +18,9 @@ from guanxi.core.choices import AuditAction
 from guanxi.core.models import AuditEntry
 from guanxi.core.services import sequence_next
 from guanxi.customers.choices import AccountType, ContactRole, Source
+from guanxi.sales import funnel_times
 from guanxi.sales.choices import CloseReason, ForecastCategory
+from guanxi.sales.funnel_reached import furthest_refresh
 from guanxi.sales.models import (
     Opportunity,
     OpportunityCompetitor,
@@ -98,6 +100,7 @@ def _deal(rng, index, pipeline, stages, stage, account, partners, now) -> Opport
         stage_entered_at=created_at,
     )
     Opportunity.objects.filter(pk=deal.pk).update(created_at=created_at)
+    deal.created_at = created_at  # kept by the save at the end of the walk
     deal.description = product
     _walk(rng, deal, stages, stage, created_at, now)
     audit.record(
@@ -143,6 +146,8 @@ def _walk(rng, deal, stages, target, created_at, now) -> None:
         deal.close_reason = rng.choice(WON_REASONS if target.is_won else LOST_REASONS)
         deal.close_note = "客户高层认可方案" if target.is_won else "对方报价低 15%"
     deal.save()
+    furthest_refresh([deal.pk])  # what the services' stage changes keep for the funnel
+    funnel_times.count_history([deal.pk])
 
 
 def _extras(rng, deal, contacts, competitors) -> None:

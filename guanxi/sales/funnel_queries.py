@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import (
-    Avg,
     Case,
     Count,
     F,
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from guanxi.core.models import Department, Team, User
 from guanxi.core.money import default_currency
+from guanxi.sales import funnel_times
 from guanxi.sales.forecast_choices import FunnelBasis, FunnelScope
 from guanxi.sales.models import Opportunity, Pipeline, Stage, StageChange
 
@@ -120,63 +120,114 @@ def _percent(part: int, whole: int) -> Decimal | None:
 
 
 def funnel_for(user: User, query: FunnelQuery) -> Funnel:
-    """Compute the funnel in two queries, whatever the number of deals."""
-    stages = funnel_stages(query.pipeline)
+    """Compute the funnel in a few queries, whatever the number of deals.
+
+    The deals are counted per furthest stage, current stage and currency (columns of the
+    `opp_funnel_*` indexes, so the table itself is not read); how far each group reached
+    is worked out here, as `with_reached` does in the database for the drill-down.
+    """
+    every = list(query.pipeline.stages.all())
+    stages = [stage for stage in every if not stage.is_lost]
     currency = default_currency()
     funnel = Funnel(query=query, currency=currency, stages=[FunnelStage(s) for s in stages])
     if not stages:
         return funnel
-    deals = funnel_deals(user, query)
+    first = stages[0].position
+    current = {stage.pk: first if stage.is_lost else stage.position for stage in every}
     won_ids = {stage.pk for stage in stages if stage.is_won}
+    lost_ids = {stage.pk for stage in every if stage.is_lost}
     rows = (
-        with_reached(deals, stages[0].position)
+        funnel_deals(user, query)
         .order_by()
-        .values("reached", "currency", "stage_id")
-        .annotate(number=Count("id"), total=Sum("amount"))
+        .values_list("furthest_position", "stage_id", "currency")
+        .annotate(number=Count("*"), total=Sum("amount"))
     )
-    lost_ids = set(query.pipeline.stages.filter(is_lost=True).values_list("pk", flat=True))
-    for row in rows:
-        total = Decimal(str(row["total"] or 0)).quantize(CENT)
-        funnel.total += row["number"]
-        if row["stage_id"] in won_ids:
-            funnel.won += row["number"]
-        if row["stage_id"] in lost_ids:
-            funnel.lost += row["number"]
-            if row["currency"] == currency:
+    for furthest, stage_id, code, number, amount in rows:
+        reached = max(furthest, current.get(stage_id, first), first)
+        total = Decimal(str(amount or 0)).quantize(CENT)
+        funnel.total += number
+        if stage_id in won_ids:
+            funnel.won += number
+        if stage_id in lost_ids:
+            funnel.lost += number
+            if code == currency:
                 funnel.lost_amount += total
         for item in funnel.stages:
-            if row["reached"] < item.stage.position:
+            if reached < item.stage.position:
                 continue
-            item.count += row["number"]
-            if row["currency"] == currency:
+            item.count += number
+            if code == currency:
                 item.amount += total
             else:
-                item.other_amounts[row["currency"]] = (
-                    item.other_amounts.get(row["currency"], Decimal("0")) + total
-                )
-    _add_times(funnel, deals)
+                item.other_amounts[code] = item.other_amounts.get(code, Decimal("0")) + total
+    _add_times(funnel, user, query)
     for item, following in zip(funnel.stages, funnel.stages[1:], strict=False):
         item.conversion = _percent(following.count, item.count)
     funnel.win_rate = _percent(funnel.won, funnel.won + funnel.lost)
     return funnel
 
 
-def _add_times(funnel: Funnel, deals: QuerySet) -> None:
-    """Set each stage's average days, from the time deals spent in it before moving on."""
+def _add_times(funnel: Funnel, user: User, query: FunnelQuery) -> None:
+    """Set each stage's average days, from the time deals spent in it before moving on.
+
+    When the running totals can answer (created-date basis, site time zone, see
+    funnel_times), the period's whole months come from them, for the owners whose every
+    deal the user sees and the filter keeps; the days before and after those months, and
+    deals the user sees otherwise (shared with them), come from the stage history.
+    """
+    stage_ids = [item.stage.pk for item in funnel.stages]
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(found: dict[int, tuple[int, int]]) -> None:
+        for stage_id, (seconds, moves) in found.items():
+            totals[stage_id][0] += seconds
+            totals[stage_id][1] += moves
+
+    periods = [(query.start, query.end)]
+    if funnel_times.answers(query):
+        months, periods = funnel_times.whole_months(query.start, query.end)
+        if months is not None:
+            owners, others = funnel_times.owners_covered(user, query)
+            add(funnel_times.stored_times(query.pipeline.pk, months, stage_ids, owners))
+            if others:
+                within = replace(query, start=months[0], end=_month_end(months[1]))
+                rest = funnel_deals(user, within).exclude(owner__in=owners)
+                add(_history(rest, stage_ids))
+    for start, end in periods:
+        add(history_times(user, replace(query, start=start, end=end), stage_ids))
     by_stage = {item.stage.pk: item for item in funnel.stages}
-    times = (
+    for stage_id, (seconds, moves) in totals.items():
+        if not moves:
+            continue
+        item = by_stage[stage_id]
+        item.left = moves
+        item.average_days = (Decimal(seconds) / moves / 86400).quantize(ONE_DECIMAL)
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    following = (month + datetime.timedelta(days=32)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+def history_times(user: User, query: FunnelQuery, stage_ids: list[int]) -> dict[int, tuple]:
+    """Return {stage: (seconds, moves)} over the moves out of the stages by the query's deals.
+
+    The exact computation from the stage history: the running totals must always agree
+    with it (the tests use it as their oracle).
+    """
+    return _history(funnel_deals(user, query), stage_ids)
+
+
+def _history(deals: QuerySet, stage_ids: list[int]) -> dict[int, tuple]:
+    rows = (
         StageChange.objects.filter(
-            opportunity__in=deals.order_by().values("pk"), from_stage__in=list(by_stage)
+            opportunity__in=deals.order_by().values("pk"), from_stage__in=stage_ids
         )
         .order_by()
-        .values("from_stage")
-        .annotate(seconds=Avg("seconds_in_previous"), moves=Count("id"))
+        .values_list("from_stage")
+        .annotate(seconds=Sum("seconds_in_previous"), moves=Count("id"))
     )
-    for row in times:
-        item = by_stage[row["from_stage"]]
-        item.left = row["moves"]
-        days = Decimal(str(row["seconds"] or 0)) / 86400
-        item.average_days = days.quantize(ONE_DECIMAL)
+    return {stage: (int(seconds or 0), moves) for stage, seconds, moves in rows}
 
 
 def funnel_stage_deals(user: User, query: FunnelQuery, stage: Stage) -> QuerySet:

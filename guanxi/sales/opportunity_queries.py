@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -103,10 +104,14 @@ def board_stages(pipeline: Pipeline) -> list[Stage]:
 
 
 def board_totals(deals: QuerySet) -> dict[int, dict]:
-    """Return {stage id: {count, amount, weighted}} in one aggregate query."""
+    """Return {stage id: {count, amount, weighted}} in one aggregate query.
+
+    The weighted amount is summed as amount × probability and divided by 100 once here: a
+    numeric division per deal doubled the aggregate's time over a team's 40,000 deals.
+    """
     weighted = ExpressionWrapper(
-        F("amount") * F("probability") / 100,
-        output_field=DecimalField(max_digits=20, decimal_places=2),
+        F("amount") * F("probability"),
+        output_field=DecimalField(max_digits=22, decimal_places=2),
     )
     rows = (
         deals.order_by()
@@ -117,7 +122,7 @@ def board_totals(deals: QuerySet) -> dict[int, dict]:
         row["stage_id"]: {
             "count": row["deals"],
             "amount": Decimal(row["total_amount"] or 0).quantize(Decimal("0.01")),
-            "weighted": Decimal(row["total_weighted"] or 0).quantize(Decimal("0.01")),
+            "weighted": (Decimal(row["total_weighted"] or 0) / 100).quantize(Decimal("0.01")),
         }
         for row in rows
     }
@@ -149,6 +154,38 @@ def _column_ids(
         .values_list("id", flat=True)[offset : offset + limit + 1]
     )
     return ids[:limit], len(ids) > limit
+
+
+def _first_pages(deals: QuerySet, columns: list, limit: int, by_owner: bool) -> dict[int, list]:
+    """Rank the first page of every column (and set `more`); return {stage id: card ids}.
+
+    Where the database allows it, every column's ranking is one branch of a single
+    UNION ALL query: one round trip for the board instead of one per column.
+    """
+    pages: dict[int, list[int]] = {}
+    features = connections[deals.db].features
+    if len(columns) < 2 or not features.supports_slicing_ordering_in_compound:
+        for column in columns:
+            pages[column.stage.pk], column.more = _column_ids(
+                deals, column.stage, 0, limit, by_owner
+            )
+        return pages
+    amount = (
+        ExpressionWrapper(F("amount") + 0, output_field=DecimalField()) if by_owner else F("amount")
+    )
+    parts = [
+        deals.filter(stage=column.stage)
+        .order_by(amount.desc(), "-id")
+        .values_list("stage_id", "id", "amount")[: limit + 1]
+        for column in columns
+    ]
+    ranked: dict[int, list] = {column.stage.pk: [] for column in columns}
+    for stage_id, pk, value in parts[0].union(*parts[1:], all=True):
+        ranked[stage_id].append((value, pk))
+    for column in columns:
+        ids = [pk for _value, pk in sorted(ranked[column.stage.pk], reverse=True)]
+        pages[column.stage.pk], column.more = ids[:limit], len(ids) > limit
+    return pages
 
 
 def _cards(ids: list[int], stages: dict[int, Stage]) -> dict[int, Opportunity]:
@@ -191,15 +228,8 @@ def board(user: User, pipeline: Pipeline, params: Mapping, *, per_column: int | 
     deals = board_deals(user, pipeline, params)
     totals = board_totals(deals)
     by_owner = narrowed_by_owner(user, params)
-    columns = []
-    pages: dict[int, list[int]] = {}
-    for stage in board_stages(pipeline):
-        column = Column(stage=stage, **totals.get(stage.pk, {}))
-        if column.count:
-            pages[stage.pk], column.more = _column_ids(
-                deals, stage, 0, per_column or PAGE, by_owner
-            )
-        columns.append(column)
+    columns = [Column(stage=stage, **totals.get(stage.pk, {})) for stage in board_stages(pipeline)]
+    pages = _first_pages(deals, [c for c in columns if c.count], per_column or PAGE, by_owner)
     if pages:
         found = _cards(
             [pk for ids in pages.values() for pk in ids],

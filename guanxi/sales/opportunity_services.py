@@ -24,6 +24,7 @@ from guanxi.core.permissions import ensure_in_scope, require
 from guanxi.core.services import StaleRecord
 from guanxi.customers.choices import AccountType
 from guanxi.customers.models import Account, Contact
+from guanxi.sales import funnel_times
 from guanxi.sales.choices import CloseReason
 from guanxi.sales.models import (
     Opportunity,
@@ -88,7 +89,7 @@ def enter_stage(
         opportunity.close_reason = ""
         opportunity.close_note = ""
     opportunity.stage_entered_at = now
-    return StageChange.objects.create(
+    change = StageChange.objects.create(
         opportunity=opportunity,
         from_stage=from_stage,
         to_stage=stage,
@@ -97,6 +98,8 @@ def enter_stage(
         seconds_in_previous=seconds,
         amount=opportunity.amount or Decimal("0"),
     )
+    funnel_times.count_move(opportunity, change)
+    return change
 
 
 def _emit_stage_changed(actor, opportunity: Opportunity, from_stage: Stage | None) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from guanxi.core import audit
 from guanxi.core.choices import AuditAction
 from guanxi.core.models import User
+from guanxi.sales import funnel_times
 from guanxi.sales.models import Opportunity, Pipeline, Stage, StageChange
 from guanxi.sales.opportunity_fields import requirable_keys
 
@@ -226,7 +227,7 @@ def _retire(stage_ids: list[int]) -> None:
 def _move_all(*, actor: User, deals: list[Opportunity], stage: Stage, move_to: Stage) -> int:
     """Move every deal of a stage being deleted, with the stage change recorded."""
     now = timezone.now()
-    StageChange.objects.bulk_create(
+    changes = StageChange.objects.bulk_create(
         StageChange(
             opportunity=deal,
             from_stage=stage,
@@ -238,6 +239,7 @@ def _move_all(*, actor: User, deals: list[Opportunity], stage: Stage, move_to: S
         )
         for deal in deals
     )
+    funnel_times.count_moves(zip(deals, changes, strict=True))
     return Opportunity.objects.filter(pk__in=[deal.pk for deal in deals]).update(
         stage=move_to, stage_entered_at=now, probability=move_to.probability
     )

@@ -3,6 +3,7 @@
 from guanxi.sales.models.calllist import CallAttempt, CallList, CallListEntry, CallOutcome
 from guanxi.sales.models.competitor import CompetitorProduct
 from guanxi.sales.models.forecast import ForecastOverride, Target
+from guanxi.sales.models.funnel import FunnelStageTime
 from guanxi.sales.models.lead import Lead
 from guanxi.sales.models.lead_rules import (
     LeadAssignmentRule,
@@ -26,6 +27,7 @@ __all__ = [
     "CallOutcome",
     "CompetitorProduct",
     "ForecastOverride",
+    "FunnelStageTime",
     "Lead",
     "LeadAssignmentRule",
     "LeadPoolSettings",

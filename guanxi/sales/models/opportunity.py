@@ -121,6 +121,19 @@ class Opportunity(OwnedModel):
                 ],
                 name="opp_funnel_created_idx",
             ),
+            # The funnel of a team, a department or a rep's scope (deals of some owners).
+            models.Index(
+                fields=[
+                    "owner",
+                    "pipeline",
+                    "created_at",
+                    "stage",
+                    "currency",
+                    "amount",
+                    "furthest_position",
+                ],
+                name="opp_funnel_owner_idx",
+            ),
             models.Index(
                 fields=[
                     "pipeline",

@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 from decimal import Decimal
 
+from guanxi.sales import funnel_times
 from guanxi.sales.funnel_reached import furthest_refresh
 from guanxi.sales.models import Opportunity, StageChange
 from guanxi.sales.tests.factories import OpportunityFactory
@@ -50,4 +51,5 @@ def deal(owner, pipeline, stage: int | str, amount, *, history=(), created="2026
             amount=opportunity.amount,
         )
     furthest_refresh([opportunity.pk])  # what a stage change's event does after commit
+    funnel_times.count_history([opportunity.pk])  # what the stage change services add
     return opportunity

@@ -112,6 +112,14 @@ def test_a_reps_funnel_counts_only_the_deals_they_may_see(pipeline, rep, history
     everything = funnel_for(admin_user, year_query(pipeline))
     assert [item.count for item in everything.stages] == [8, 5, 4, 2, 1]
     assert everything.stages[3].amount == Decimal("1099000.00")
+    # Read from the running totals: H adds a day to each of stages 0, 1 and 2.
+    assert [item.average_days for item in everything.stages] == [
+        Decimal("3.4"),
+        Decimal("5.0"),
+        Decimal("3.3"),
+        Decimal("2.0"),
+        None,
+    ]
     stage3 = pipeline.stages.get(position=3)
     assert [d.amount for d in funnel_stage_deals(rep, year_query(pipeline), stage3)] == [
         Decimal("100000.00")

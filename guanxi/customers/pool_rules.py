@@ -21,16 +21,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from guanxi.core import events
 from guanxi.core.choices import NotificationCategory
 from guanxi.core.services import notify
-from guanxi.customers.choices import OwnershipEnd
 from guanxi.customers.models import Account, Pool
 from guanxi.customers.ownership import accounts_with_open_deals
-from guanxi.customers.services import account_return_to_pool
+from guanxi.workflow.actions import ActionContext, get_action
 
 logger = logging.getLogger(__name__)
 
@@ -180,38 +179,26 @@ def _return_batch(pool: Pool, rows: list[Row], to_return: dict[int, str], now) -
             row.last_followed_up_at,
         ):
             continue  # changed hands or was followed up since it was read: judge it next time
-        owner = account.owner
-        with override(settings.LANGUAGE_CODE):
-            reason = _reason(pool, to_return[account.pk])
-        account_return_to_pool(
-            account, pool=pool, actor=None, now=now, end=OwnershipEnd.RETURNED, reason=reason
-        )
-        _notify_returned(owner, account, pool, to_return[account.pk])
-        events.emit(
-            "account.returned_to_pool",
-            entity="account",
-            id=account.pk,
-            actor_id=None,
-            previous_owner_id=owner.pk,
-            pool_id=pool.pk,
-            reason=reason,
-        )
+        _return_one(pool, account, to_return[account.pk], now)
         count += 1
     return count
 
 
-def _notify_returned(owner, account: Account, pool: Pool, why: str) -> None:
-    if not owner.is_active:
-        return
-    with override(owner.language or settings.LANGUAGE_CODE):
-        notify(
-            recipient=owner,
-            title=_("Customer %(record)s went back to the public pool %(pool)s")
-            % {"record": account, "pool": pool},
-            body=_reason(pool, why),
-            url=reverse("web:account_detail", args=[account.pk]),
-            category=NotificationCategory.POOL,
-        )
+def _return_one(pool: Pool, account: Account, why: str, now: datetime.datetime) -> None:
+    """Return one customer through the `return_to_pool` automation action, as no user.
+
+    The reason reads in the active language: the history keeps it in the site's, the
+    owner is told in theirs.
+    """
+    context = ActionContext(
+        entity_name="account",
+        record=account,
+        event={"name": "pool.rules", "payload": {"pool_id": pool.pk}},
+        rule=pool,
+        actor=None,
+        extra={"now": now, "reason": lazy(_reason, str)(pool, why)},
+    )
+    get_action("return_to_pool").run(context, {"pool": pool.pk, "reason": ""})
 
 
 @transaction.atomic

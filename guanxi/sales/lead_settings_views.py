@@ -43,7 +43,7 @@ def _save(request, form):
 @settings_required
 def rules_list(request):
     """List the assignment rules in the order they are tried, and the pool's settings."""
-    rules = LeadAssignmentRule.objects.select_related("territory", "user", "team")
+    rules = LeadAssignmentRule.objects.select_related("user", "team")
     return render(
         request,
         "sales/leads/settings/rules.html",

@@ -8,4 +8,7 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self):
-        from guanxi.workflow import actions  # noqa: F401  (registrations)
+        from guanxi.workflow import (
+            action_registrations,  # noqa: F401
+            actions,  # noqa: F401  (registrations)
+        )

@@ -319,11 +319,11 @@ class AssignOwnerForm(ParamsForm):
     def clean(self):
         cleaned = super().clean()
         strategy = cleaned.get("strategy")
-        if strategy == USER and not cleaned.get("user"):
+        if strategy == USER and not cleaned.get("user") and "user" not in self.errors:
             self.add_error("user", _("Choose the user who gets the records."))
-        if strategy in TEAM_STRATEGIES and not cleaned.get("team"):
+        if strategy in TEAM_STRATEGIES and not cleaned.get("team") and "team" not in self.errors:
             self.add_error("team", _("Choose the team whose members get the records."))
-        if strategy == RELATED and not cleaned.get("related"):
+        if strategy == RELATED and not cleaned.get("related") and "related" not in self.errors:
             self.add_error("related", _("Choose the related record whose owner gets it."))
         return cleaned
 

@@ -78,7 +78,8 @@ def users_named(ids) -> list[User]:
 
 def clean_person(form: forms.Form, who_field: str, user_field: str) -> None:
     """Require a named user when the form says "a named user"."""
-    if form.cleaned_data.get(who_field) == USER and not form.cleaned_data.get(user_field):
+    missing = not form.cleaned_data.get(user_field) and user_field not in form.errors
+    if form.cleaned_data.get(who_field) == USER and missing:
         form.add_error(user_field, _("Choose the user."))
 
 

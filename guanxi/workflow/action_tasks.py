@@ -71,8 +71,8 @@ class FollowUpForm(ParamsForm):
 
     def clean(self):
         cleaned = super().clean()
-        common.clean_person(self, "assignee", "user")
         common.check_placeholder_fields(self)
+        common.clean_person(self, "assignee", "user")
         return cleaned
 
 

@@ -230,15 +230,15 @@ def acting(context: ActionContext, what: str) -> Iterator[None]:
     """Turn a refusal of the normal services into a clear ActionFailed."""
     try:
         yield
-    except PermissionDenied:
-        raise ActionFailed(
-            _("%(user)s, whom the rule acts as, may not %(what)s.")
-            % {"user": user_label(context.actor), "what": what}
-        ) from None
     except OutOfScope:
         raise ActionFailed(
             _("The record is outside the data scope of %(user)s, whom the rule acts as.")
             % {"user": user_label(context.actor)}
+        ) from None
+    except PermissionDenied:
+        raise ActionFailed(
+            _("%(user)s, whom the rule acts as, may not %(what)s.")
+            % {"user": user_label(context.actor), "what": what}
         ) from None
     except ValidationError as error:
         raise ActionFailed(" ".join(error_messages(error))) from None

@@ -55,13 +55,14 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class WebURLField(forms.URLField):
+    """A URL the worker can POST to: http or https only."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
 class WebhookForm(ParamsForm):
-    url = forms.URLField(
-        label=gettext_lazy("URL"),
-        max_length=500,
-        validators=[URLValidator(schemes=["http", "https"])],
-        assume_scheme="https",
-    )
+    url = WebURLField(label=gettext_lazy("URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(
         label=gettext_lazy("Secret"),
         required=False,

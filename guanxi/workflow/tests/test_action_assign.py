@@ -189,7 +189,7 @@ def test_parameters_are_checked_in_both_languages():
 
 
 def test_related_choices_name_records_with_an_owner():
-    cleaned, errors = validate_params(
+    _cleaned, errors = validate_params(
         "contact", "assign_owner", {"strategy": "related", "related": "account"}
     )
     assert errors == []

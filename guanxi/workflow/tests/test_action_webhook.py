@@ -119,9 +119,11 @@ def test_the_secret_is_stored_sealed_only():
 
 def test_a_non_2xx_answer_fails_the_action_for_a_retry(rep):
     account = AccountFactory(owner=rep)
-    with Receiver(status=503) as receiver:
-        with pytest.raises(ActionFailed, match="The webhook answered 503"):
-            run(account, hook_params(receiver.url), actor=rep)
+    with (
+        Receiver(status=503) as receiver,
+        pytest.raises(ActionFailed, match="The webhook answered 503"),
+    ):
+        run(account, hook_params(receiver.url), actor=rep)
 
     assert len(receiver.calls) == 1
     assert get_action("call_webhook").retry is True

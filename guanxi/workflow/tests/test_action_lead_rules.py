@@ -1,0 +1,96 @@
+"""Lead assignment rules on the automation parts: the condition language and assign_owner."""
+
+import importlib
+
+import pytest
+from django.test import Client
+
+from guanxi.api.auth import token_create
+from guanxi.core.models import Territory
+from guanxi.core.tests.factories import TeamFactory, UserFactory
+from guanxi.sales.lead_services import rule_matches
+from guanxi.sales.models import Lead, LeadAssignmentRule
+from guanxi.workflow import conditions
+
+pytestmark = pytest.mark.django_db
+migration = importlib.import_module("guanxi.sales.migrations.0008_lead_rule_conditions")
+
+
+def lead(**values):
+    values.setdefault("name", "王芳")
+    return Lead(**values)
+
+
+def test_old_conditions_become_a_tree_with_the_same_meaning():
+    territory = Territory.objects.create(name="华南", regions="广东\n深圳")
+    tree = migration.legacy_tree(
+        territory, "江苏，浙江, 深圳", ["referral", "website"], "ERP, 扫描枪"
+    )
+    rule = LeadAssignmentRule(name="old", conditions=tree)
+
+    # Every old condition must hold: territory (or its regions), place, source, keyword.
+    assert rule_matches(
+        rule, lead(city="深圳", source="referral", product_interest="仓库扫描枪 20 把")
+    )
+    assert rule_matches(
+        rule,
+        lead(territory=territory, province="浙江", source="website", description="需要 erp"),
+    )
+    assert not rule_matches(rule, lead(city="深圳", source="referral"))  # no keyword
+    assert not rule_matches(rule, lead(province="江苏", source="referral", description="ERP"))
+    assert not rule_matches(rule, lead(city="深圳", source="exhibition", product_interest="ERP"))
+    # The tree is one the condition language accepts as it is.
+    assert conditions.validate("lead", tree) == (tree, [])
+    assert migration.legacy_tree(None, "", [], "") == {"match": "all", "rules": []}
+
+
+def test_settings_form_refuses_conditions_the_language_refuses(admin_client):
+    team = TeamFactory()
+    response = admin_client.post(
+        "/settings/leads/rules/new/",
+        {
+            "name": "华东",
+            "position": 1,
+            "is_active": "on",
+            "conditions": '{"match": "all", "rules": [{"field": "budget", "op": "eq", "value": 1}]}',
+            "action": "round_robin",
+            "team": team.pk,
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Condition 1: unknown field “budget”." in response.content.decode()
+    assert not LeadAssignmentRule.objects.exists()
+    assert admin_client.get("/settings/leads/rules/new/").status_code == 200
+
+
+def test_rules_through_the_api_take_a_condition_tree(admin_user):
+    rep = UserFactory()
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=admin_user)}")
+    tree = {"match": "all", "rules": [{"field": "source", "op": "in", "value": ["referral"]}]}
+
+    response = api.post(
+        "/api/v1/lead-assignment-rules",
+        {
+            "name": "Referrals",
+            "position": 1,
+            "is_active": True,
+            "conditions": tree,
+            "action": "user",
+            "user": rep.pk,
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["conditions"] == tree
+    page = Client()
+    page.force_login(admin_user)
+    listing = page.get("/settings/leads/rules/").content.decode()
+    assert "Source is one of Referral" in listing
+
+
+def test_the_rule_effect_is_the_assign_owner_action():
+    team = TeamFactory()
+    rule = LeadAssignmentRule(action="round_robin", team=team)
+    assert rule.assign_params() == {"strategy": "round_robin", "user": None, "team": team.pk}

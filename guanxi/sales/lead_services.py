@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from guanxi.core import audit, events, registry
+from guanxi.core import audit, customfields, events, registry
 from guanxi.core.choices import Action, AuditAction, NotificationCategory
 from guanxi.core.models import Team, User
 from guanxi.core.notifications import notify
@@ -178,28 +178,39 @@ def lead_apply_rules(
     `notify_owner=False` when the caller tells the new owner itself (a form's create).
     """
     assign_owner = get_action("assign_owner")
-    for rule in active_rules() if rules is None else rules:
-        if not rule_matches(rule, lead):
-            continue
-        context = ActionContext(
-            entity_name="lead",
-            record=lead,
-            event={"name": "lead.assignment_rules", "payload": {"id": lead.pk}},
-            rule=rule,
-            actor=actor,
-            extra={
-                "assignment_rule": rule,
-                "pointer": FieldPointer(rule),
-                "exclude_owner": exclude_owner,
-                "notify_owner": notify_owner,
-            },
-        )
-        try:
-            assign_owner.run(context, rule.assign_params())
-        except NoOwnerFound:
-            continue
-        return rule
+    # Read custom field definitions once for all the rules' conditions, not once a rule.
+    memo = customfields.memo_for_request()
+    try:
+        for rule in active_rules() if rules is None else rules:
+            if rule_matches(rule, lead) and _apply_rule(
+                assign_owner, rule, lead, actor, exclude_owner, notify_owner
+            ):
+                return rule
+    finally:
+        customfields.memo_end(memo)
     return None
+
+
+def _apply_rule(assign_owner, rule, lead, actor, exclude_owner, notify_owner) -> bool:
+    """Run the rule's assign_owner action on the lead; tell whether it found an owner."""
+    context = ActionContext(
+        entity_name="lead",
+        record=lead,
+        event={"name": "lead.assignment_rules", "payload": {"id": lead.pk}},
+        rule=rule,
+        actor=actor,
+        extra={
+            "assignment_rule": rule,
+            "pointer": FieldPointer(rule),
+            "exclude_owner": exclude_owner,
+            "notify_owner": notify_owner,
+        },
+    )
+    try:
+        assign_owner.run(context, rule.assign_params())
+    except NoOwnerFound:
+        return False
+    return True
 
 
 def lead_assign_by_rule(

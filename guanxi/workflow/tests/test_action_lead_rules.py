@@ -1,6 +1,7 @@
 """Lead assignment rules on the automation parts: the condition language and assign_owner."""
 
 import importlib
+import json
 
 import pytest
 from django.test import Client
@@ -52,7 +53,9 @@ def test_settings_form_refuses_conditions_the_language_refuses(admin_client):
             "name": "华东",
             "position": 1,
             "is_active": "on",
-            "conditions": '{"match": "all", "rules": [{"field": "budget", "op": "eq", "value": 1}]}',
+            "conditions": json.dumps(
+                {"match": "all", "rules": [{"field": "budget", "op": "eq", "value": 1}]}
+            ),
             "action": "round_robin",
             "team": team.pk,
         },

@@ -130,3 +130,28 @@ def test_returning_a_customer_of_someone_else_is_refused(team):
 
     account.refresh_from_db()
     assert account.owner == team.manager
+
+
+def test_a_user_who_wants_email_gets_the_notification_by_email(
+    team, smtp_server, django_capture_on_commit_callbacks
+):
+    from guanxi.core.notifications import PreferencesChange, preferences_update
+
+    preferences_update(
+        actor=team.manager, change=PreferencesChange(channels={"system": {"email": True}})
+    )
+    team.manager.email = "manager@guanxi.cn"
+    team.manager.save()
+    lead = LeadFactory(owner=team.rep, name="赵磊")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run(
+            "notify_users",
+            lead,
+            {"recipients": ["manager"], "title": "请关注 {{ record.name }}"},
+            actor=team.rep,
+        )
+
+    [received] = smtp_server.messages
+    assert received["to"] == ["manager@guanxi.cn"]
+    assert received["email"]["Subject"] == "请关注 赵磊"

@@ -4,6 +4,9 @@ A customer's follow-up clock starts when its owner got it and again at every fol
 deal clock starts when its owner got it. A pool may return customers after N days without a
 follow-up, or after N days without an open deal, and warns the owner some days before —
 once per customer and clock, not every night. Customers of no pool follow the default pool.
+A pool's conditions (the condition language of automation rules) narrow the rule to the
+customers that meet them, e.g. only level C customers go back. The return itself is the
+`return_to_pool` automation action, which an automation rule can also run.
 
 Candidates are read through the partial index (pool, owned_at) of owned customers in
 keyset batches, so a night's run over a million customers never loads them all at once.
@@ -29,6 +32,7 @@ from guanxi.core.choices import NotificationCategory
 from guanxi.core.services import notify
 from guanxi.customers.models import Account, Pool
 from guanxi.customers.ownership import accounts_with_open_deals
+from guanxi.workflow import conditions
 from guanxi.workflow.actions import ActionContext, get_action
 
 logger = logging.getLogger(__name__)
@@ -142,9 +146,26 @@ def _apply_batch(pool: Pool, rows: list[Row], now: datetime.datetime) -> tuple[i
             to_return[row.pk] = why
         elif due_at - DAY * pool.warning_days <= now and _not_warned(row):
             to_warn[row.pk] = due_at
+    if pool.has_conditions and (to_return or to_warn):
+        meeting = _meeting_conditions(pool, [*to_return, *to_warn])
+        to_return = {pk: why for pk, why in to_return.items() if pk in meeting}
+        to_warn = {pk: due for pk, due in to_warn.items() if pk in meeting}
     returned = _return_batch(pool, rows, to_return, now) if to_return else 0
     warned = _warn_batch(pool, to_warn, now) if to_warn else 0
     return returned, warned
+
+
+def _meeting_conditions(pool: Pool, ids: list[int]) -> set[int]:
+    """Return which of the customers meet the pool's conditions (in the database if it can)."""
+    accounts = Account.objects.filter(pk__in=ids)
+    condition = conditions.to_q("account", pool.conditions)
+    if condition is not None:
+        return set(accounts.filter(condition).values_list("pk", flat=True))
+    return {
+        account.pk
+        for account in accounts
+        if conditions.matches("account", pool.conditions, account)
+    }
 
 
 def _not_warned(row: Row) -> bool:

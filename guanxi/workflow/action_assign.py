@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -328,8 +328,12 @@ class AssignOwnerForm(ParamsForm):
         return cleaned
 
 
+@transaction.atomic
 def run_assign_owner(context: ActionContext, params: dict[str, Any]) -> str:
-    """Choose the owner and give the record to them; say who got it."""
+    """Choose the owner and give the record to them; say who got it.
+
+    One transaction: the round-robin position moves only when the record was given.
+    """
     owner = choose_owner(context, params)
     if owner is None:
         raise NoOwnerFound(_("Nobody could be chosen as the owner (no active user)."))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from guanxi.activities import placeholders
-from guanxi.core import registry
+from guanxi.core import privacy, registry
 from guanxi.core.models import User
 from guanxi.core.permissions import OutOfScope
 from guanxi.workflow.actions import ActionContext, ActionFailed
@@ -185,13 +185,19 @@ def _record_value(record, field: str) -> str:
 
 
 def render(text: str, record, *, actor: User | None = None, contact=None) -> str:
-    """Fill a rule's text from the record, its customer and contact, and the acting user."""
+    """Fill a rule's text from the record, its customer and contact, and the acting user.
+
+    Personal data (a mobile number) is masked when the acting user sees it masked.
+    """
     context = placeholders.context_for(record=record, contact=contact, user=actor)
+    entity = registry.for_model(type(record)) if record is not None else None
+    mask = entity is not None and privacy.masks_personal_data(actor)
 
     def replace(match) -> str:
         obj, field = match.group(1), match.group(2)
         if obj == RECORD:
-            return _record_value(record, field)
+            value = _record_value(record, field)
+            return str(privacy.shown(entity, field, value, mask)) if value else value
         return placeholders.render(match.group(0), context)
 
     return placeholders.PLACEHOLDER.sub(replace, text or "")

@@ -155,3 +155,17 @@ def test_a_user_who_wants_email_gets_the_notification_by_email(
     [received] = smtp_server.messages
     assert received["to"] == ["manager@guanxi.cn"]
     assert received["email"]["Subject"] == "请关注 赵磊"
+
+
+def test_personal_data_in_a_text_is_masked_for_a_run_as_user_who_sees_it_masked(team):
+    team.rep.roles.update(mask_personal_data=True)
+    lead = LeadFactory(owner=team.rep, name="赵磊", mobile="13712345678")
+
+    run(
+        "notify_users",
+        lead,
+        {"recipients": ["owner"], "title": "回电 {{ record.name }} {{ record.mobile }}"},
+        actor=team.rep,
+    )
+
+    assert Notification.objects.get(recipient=team.rep).title == "回电 赵磊 137****5678"

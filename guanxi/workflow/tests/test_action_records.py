@@ -7,9 +7,9 @@ from django.utils import translation
 
 from guanxi.core.models import AuditEntry, CustomField, GroupMember
 from guanxi.core.tests.factories import UserFactory, grant
-from guanxi.customers.tests.factories import AccountFactory, GroupFactory
+from guanxi.customers.tests.factories import AccountFactory, ContactFactory, GroupFactory
 from guanxi.sales.models import Lead
-from guanxi.sales.tests.factories import LeadFactory
+from guanxi.sales.tests.factories import LeadFactory, OpportunityFactory
 from guanxi.workflow.actions import ActionContext, ActionFailed, get_action, validate_params
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +155,42 @@ def test_a_group_of_other_records_is_refused():
     _cleaned, errors = validate_params("account", "add_to_group", {"group": group.pk})
 
     assert errors == ["Add to group – Group: Choose a group of these records."]
+
+
+@pytest.mark.parametrize(
+    ("entity", "make", "field", "value"),
+    [
+        ("account", lambda owner: AccountFactory(owner=owner), "city", "苏州"),
+        ("contact", lambda owner: ContactFactory(owner=owner), "title", "总经理"),
+        ("opportunity", lambda owner: OpportunityFactory(owner=owner), "next_step", "发报价"),
+        ("lead", lambda owner: LeadFactory(owner=owner), "city", "苏州"),
+    ],
+)
+def test_each_entitys_edit_form_takes_the_record_as_it_is(entity, make, field, value):
+    rep = UserFactory()
+    for name in ("account", "contact", "opportunity", "lead"):
+        grant(rep, name, scope="all")
+    record = make(rep)
+
+    run("update_fields", record, {"values": {field: value}}, actor=rep, entity=entity)
+
+    record.refresh_from_db()
+    assert getattr(record, field) == value
+    assert record.version == 2
+
+
+def test_assigning_a_deal_is_an_edit_of_its_owner():
+    rep, other = UserFactory(), UserFactory()
+    for name in ("account", "contact", "opportunity"):
+        grant(rep, name, scope="all")
+    deal = OpportunityFactory(owner=rep)
+
+    get_action("assign_owner").run(
+        ActionContext(entity_name="opportunity", record=deal, event={}, actor=rep),
+        {"strategy": "user", "user": other.pk},
+    )
+
+    deal.refresh_from_db()
+    assert deal.owner == other
+    entry = AuditEntry.objects.filter(entity="opportunity", object_id=deal.pk).latest("pk")
+    assert entry.changes["owner"][1]["id"] == other.pk

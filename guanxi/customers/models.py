@@ -115,12 +115,6 @@ class Pool(BaseModel):
     def has_conditions(self) -> bool:
         return bool((self.conditions or {}).get("rules"))
 
-    def conditions_text(self) -> str:
-        """Return the conditions as a sentence in the active language."""
-        from guanxi.workflow import conditions
-
-        return conditions.describe("account", self.conditions)
-
 
 class Account(OwnedModel):
     """Hold a company or person we sell to or serve: customers, prospects, partners, rivals."""

@@ -9,6 +9,7 @@ fixed list of fields, never by evaluating the text, as `activities.placeholders`
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -219,6 +220,31 @@ def check_placeholder_fields(form: forms.Form) -> None:
                 check_text(form.entity_name, form.cleaned_data[name])
             except ValidationError as error:
                 form.add_error(name, error)
+
+
+# --- conditions in lists --------------------------------------------------------------------
+
+
+def describe_conditions(entity_name: str, trees: list[dict | None]) -> list[str]:
+    """Describe several condition trees of one entity, reading each field's choices once.
+
+    A list of rules (lead assignment rules, pools) shows each one's conditions without a
+    query per rule.
+    """
+    from guanxi.workflow import conditions
+
+    if not any(tree and tree.get("rules") for tree in trees):
+        return [conditions.describe(entity_name, tree) for tree in trees]
+    fields = conditions.fields_for(entity_name)
+    for spec in fields.values():
+        if spec.choices is not None:
+            spec.choices = functools.cache(spec.choices)
+    return [
+        conditions._describe(fields, tree, top=True)
+        if tree and tree.get("rules")
+        else conditions.describe(entity_name, tree)
+        for tree in trees
+    ]
 
 
 # --- acting as the rule's user -----------------------------------------------------------

@@ -76,12 +76,6 @@ class LeadAssignmentRule(BaseModel):
     def __str__(self) -> str:
         return self.name
 
-    def conditions_text(self) -> str:
-        """Return the conditions as a sentence in the active language."""
-        from guanxi.workflow import conditions
-
-        return conditions.describe("lead", self.conditions)
-
     def assign_params(self) -> dict:
         """Return the parameters of the `assign_owner` action this rule performs."""
         return {"strategy": self.action, "user": self.user_id, "team": self.team_id}

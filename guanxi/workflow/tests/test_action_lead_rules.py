@@ -4,7 +4,9 @@ import importlib
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from guanxi.api.auth import token_create
 from guanxi.core.models import Territory
@@ -97,3 +99,26 @@ def test_the_rule_effect_is_the_assign_owner_action():
     team = TeamFactory()
     rule = LeadAssignmentRule(action="round_robin", team=team)
     assert rule.assign_params() == {"strategy": "round_robin", "user": None, "team": team.pk}
+
+
+def test_the_rules_list_describes_conditions_without_a_query_per_rule(admin_client, admin_user):
+    territory = Territory.objects.create(name="华南")
+    tree = {
+        "match": "any",
+        "rules": [
+            {"field": "territory", "op": "eq", "value": str(territory.pk)},
+            {"field": "source", "op": "in", "value": ["referral"]},
+        ],
+    }
+    LeadAssignmentRule.objects.create(name="a", conditions=tree, user=admin_user)
+    admin_client.get("/settings/leads/rules/")
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/settings/leads/rules/")
+    for number in range(5):
+        LeadAssignmentRule.objects.create(name=f"r{number}", conditions=tree, user=admin_user)
+
+    with CaptureQueriesContext(connection) as six:
+        page = admin_client.get("/settings/leads/rules/").content.decode()
+
+    assert len(six) == len(one), [query["sql"] for query in six]
+    assert page.count("Territory is 华南 or Source is one of Referral") == 6

@@ -197,3 +197,21 @@ def test_related_choices_name_records_with_an_owner():
         "contact", "assign_owner", {"strategy": "related", "related": "nothing"}
     )
     assert len(errors) == 1 and "Select a valid choice" in errors[0]
+
+
+def test_least_loaded_deals_count_open_deals_only():
+    from guanxi.sales.tests.factories import OpportunityFactory
+
+    team, (anna, bo) = team_of("anna", "bo")
+    admin = UserFactory(is_superuser=True)
+    OpportunityFactory.create_batch(3, owner=anna)
+    won = OpportunityFactory(owner=bo)
+    won_stage = won.pipeline.stages.filter(is_won=True).first()
+    OpportunityFactory.create_batch(3, owner=bo, pipeline=won.pipeline, stage=won_stage)
+    OpportunityFactory(owner=bo, pipeline=won.pipeline)
+    deal = OpportunityFactory(owner=admin)
+
+    run(deal, {"strategy": "least_loaded", "team": team.pk}, actor=admin, entity="opportunity")
+
+    deal.refresh_from_db()
+    assert deal.owner == bo  # 2 open deals against 3: bo's 3 won deals do not count

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from guanxi.core import audit, customfields, events, registry
+from guanxi.core import audit, events, registry
 from guanxi.core.choices import Action, AuditAction, NotificationCategory
 from guanxi.core.models import Team, User
 from guanxi.core.notifications import notify
@@ -27,6 +27,7 @@ from guanxi.sales.choices import LeadStatus
 from guanxi.sales.models import Lead, LeadAssignmentRule, LeadPoolSettings
 from guanxi.workflow import conditions
 from guanxi.workflow.action_assign import FieldPointer, NoOwnerFound, pick_owner, team_members
+from guanxi.workflow.action_common import conditions_matcher
 from guanxi.workflow.actions import ActionContext, get_action
 
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
@@ -178,16 +179,13 @@ def lead_apply_rules(
     `notify_owner=False` when the caller tells the new owner itself (a form's create).
     """
     assign_owner = get_action("assign_owner")
-    # Read custom field definitions once for all the rules' conditions, not once a rule.
-    memo = customfields.memo_for_request()
-    try:
-        for rule in active_rules() if rules is None else rules:
-            if rule_matches(rule, lead) and _apply_rule(
-                assign_owner, rule, lead, actor, exclude_owner, notify_owner
-            ):
-                return rule
-    finally:
-        customfields.memo_end(memo)
+    # The lead's condition fields are read once for all the rules, not once a rule.
+    matches = conditions_matcher("lead")
+    for rule in active_rules() if rules is None else rules:
+        if matches(rule.conditions, lead) and _apply_rule(
+            assign_owner, rule, lead, actor, exclude_owner, notify_owner
+        ):
+            return rule
     return None
 
 

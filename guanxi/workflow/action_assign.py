@@ -211,8 +211,12 @@ def choose_owner(context: ActionContext, params: dict[str, Any]) -> User | None:
         owner = related_owner(context.record, params.get("related") or "")
         exclude = context.extra.get("exclude_owner")
         return None if owner is None or owner.pk == exclude else owner
-    user = User.objects.filter(pk=params.get("user")).first() if params.get("user") else None
-    team = Team.objects.filter(pk=params.get("team")).first() if params.get("team") else None
+    rule = context.extra.get("assignment_rule")
+    if rule is not None:  # a lead assignment rule: its user and team are loaded with it
+        user, team = rule.user, rule.team
+    else:
+        user = User.objects.filter(pk=params.get("user")).first() if params.get("user") else None
+        team = Team.objects.filter(pk=params.get("team")).first() if params.get("team") else None
     return pick_owner(
         strategy,
         entity_name=context.entity_name,

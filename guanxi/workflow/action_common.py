@@ -222,6 +222,27 @@ def check_placeholder_fields(form: forms.Form) -> None:
                 form.add_error(name, error)
 
 
+def conditions_matcher(entity_name: str):
+    """Return `matches(tree, record, changes=None)` reading the entity's fields once.
+
+    Rules tried one after the other (lead assignment) share the fields instead of reading
+    them, and the custom field definitions, for every rule.
+    """
+    from guanxi.workflow import conditions
+
+    fields: dict | None = None
+
+    def matches(tree: dict | None, record, changes: dict | None = None) -> bool:
+        nonlocal fields
+        if not tree or not tree.get("rules"):
+            return True
+        if fields is None:
+            fields = conditions.fields_for(entity_name)
+        return conditions._matches(fields, tree, record, changes or {})
+
+    return matches
+
+
 # --- conditions in lists --------------------------------------------------------------------
 
 

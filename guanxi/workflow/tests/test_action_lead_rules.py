@@ -122,3 +122,57 @@ def test_the_rules_list_describes_conditions_without_a_query_per_rule(admin_clie
 
     assert len(six) == len(one), [query["sql"] for query in six]
     assert page.count("Territory is 华南 or Source is one of Referral") == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migration_turns_stored_rules_into_trees():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("sales", "0007_opportunity_pipeline")],
+        [("sales", "0008_lead_rule_conditions")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    territory = old.get_model("core", "Territory").objects.create(name="华东", regions="上海")
+    old.get_model("sales", "LeadAssignmentRule").objects.create(
+        name="华东", territory_id=territory.pk, provinces="江苏", sources=["referral"]
+    )
+    old.get_model("sales", "LeadAssignmentRule").objects.create(name="All")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    rules = {
+        rule.name: rule.conditions
+        for rule in new.get_model("sales", "LeadAssignmentRule").objects.all()
+    }
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    places = [{"field": "province", "op": "in", "value": ["上海"]}]
+    places.append({"field": "city", "op": "in", "value": ["上海"]})
+    assert rules == {
+        "华东": {
+            "match": "all",
+            "rules": [
+                {
+                    "match": "any",
+                    "rules": [
+                        {"field": "territory", "op": "eq", "value": str(territory.pk)},
+                        *places,
+                    ],
+                },
+                {
+                    "match": "any",
+                    "rules": [
+                        {"field": "province", "op": "in", "value": ["江苏"]},
+                        {"field": "city", "op": "in", "value": ["江苏"]},
+                    ],
+                },
+                {"field": "source", "op": "in", "value": ["referral"]},
+            ],
+        },
+        "All": {"match": "all", "rules": []},
+    }

@@ -19,6 +19,7 @@ from guanxi.customers.choices import (
 )
 from guanxi.customers.models import Account, Contact, Pool
 from guanxi.customers.ownership import cap_problem
+from guanxi.workflow.forms import ConditionsField
 
 
 def clean_phone_value(value: str) -> str:
@@ -232,6 +233,14 @@ class TransferForm(forms.Form):
 class PoolForm(forms.ModelForm):
     """Set up a public pool: who may use it and when customers return to it."""
 
+    conditions = ConditionsField(
+        entity_name="account",
+        label=gettext_lazy("Return only customers that meet"),
+        help_text=gettext_lazy(
+            "E.g. customer grade is Ordinary. Empty: the return rule applies to every customer."
+        ),
+    )
+
     class Meta:
         model = Pool
         fields = [
@@ -242,6 +251,7 @@ class PoolForm(forms.ModelForm):
             "days_without_follow_up",
             "days_without_deal",
             "warning_days",
+            "conditions",
             "is_default",
             "is_active",
         ]

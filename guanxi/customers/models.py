@@ -77,6 +77,16 @@ class Pool(BaseModel):
         default=3,
         help_text=_("The owner is notified this many days before a customer returns."),
     )
+    # Conditions in the language of automation rules (guanxi.workflow.conditions) that a
+    # customer must meet for the return rule to apply to it; empty: every customer.
+    conditions = models.JSONField(
+        _("return only customers that meet"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "E.g. customer grade is Ordinary. Empty: the return rule applies to every customer."
+        ),
+    )
     is_default = models.BooleanField(
         _("default pool"),
         default=False,
@@ -100,6 +110,10 @@ class Pool(BaseModel):
     @property
     def has_rule(self) -> bool:
         return bool(self.days_without_follow_up or self.days_without_deal)
+
+    @property
+    def has_conditions(self) -> bool:
+        return bool((self.conditions or {}).get("rules"))
 
 
 class Account(OwnedModel):

@@ -4,6 +4,9 @@ A customer's follow-up clock starts when its owner got it and again at every fol
 deal clock starts when its owner got it. A pool may return customers after N days without a
 follow-up, or after N days without an open deal, and warns the owner some days before —
 once per customer and clock, not every night. Customers of no pool follow the default pool.
+A pool's conditions (the condition language of automation rules) narrow the rule to the
+customers that meet them, e.g. only level C customers go back. The return itself is the
+`return_to_pool` automation action, which an automation rule can also run.
 
 Candidates are read through the partial index (pool, owned_at) of owned customers in
 keyset batches, so a night's run over a million customers never loads them all at once.
@@ -21,16 +24,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from guanxi.core import events
 from guanxi.core.choices import NotificationCategory
 from guanxi.core.services import notify
-from guanxi.customers.choices import OwnershipEnd
 from guanxi.customers.models import Account, Pool
 from guanxi.customers.ownership import accounts_with_open_deals
-from guanxi.customers.services import account_return_to_pool
+from guanxi.workflow import conditions
+from guanxi.workflow.actions import ActionContext, get_action
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +146,26 @@ def _apply_batch(pool: Pool, rows: list[Row], now: datetime.datetime) -> tuple[i
             to_return[row.pk] = why
         elif due_at - DAY * pool.warning_days <= now and _not_warned(row):
             to_warn[row.pk] = due_at
+    if pool.has_conditions and (to_return or to_warn):
+        meeting = _meeting_conditions(pool, [*to_return, *to_warn])
+        to_return = {pk: why for pk, why in to_return.items() if pk in meeting}
+        to_warn = {pk: due for pk, due in to_warn.items() if pk in meeting}
     returned = _return_batch(pool, rows, to_return, now) if to_return else 0
     warned = _warn_batch(pool, to_warn, now) if to_warn else 0
     return returned, warned
+
+
+def _meeting_conditions(pool: Pool, ids: list[int]) -> set[int]:
+    """Return which of the customers meet the pool's conditions (in the database if it can)."""
+    accounts = Account.objects.filter(pk__in=ids)
+    condition = conditions.to_q("account", pool.conditions)
+    if condition is not None:
+        return set(accounts.filter(condition).values_list("pk", flat=True))
+    return {
+        account.pk
+        for account in accounts
+        if conditions.matches("account", pool.conditions, account)
+    }
 
 
 def _not_warned(row: Row) -> bool:
@@ -180,38 +200,26 @@ def _return_batch(pool: Pool, rows: list[Row], to_return: dict[int, str], now) -
             row.last_followed_up_at,
         ):
             continue  # changed hands or was followed up since it was read: judge it next time
-        owner = account.owner
-        with override(settings.LANGUAGE_CODE):
-            reason = _reason(pool, to_return[account.pk])
-        account_return_to_pool(
-            account, pool=pool, actor=None, now=now, end=OwnershipEnd.RETURNED, reason=reason
-        )
-        _notify_returned(owner, account, pool, to_return[account.pk])
-        events.emit(
-            "account.returned_to_pool",
-            entity="account",
-            id=account.pk,
-            actor_id=None,
-            previous_owner_id=owner.pk,
-            pool_id=pool.pk,
-            reason=reason,
-        )
+        _return_one(pool, account, to_return[account.pk], now)
         count += 1
     return count
 
 
-def _notify_returned(owner, account: Account, pool: Pool, why: str) -> None:
-    if not owner.is_active:
-        return
-    with override(owner.language or settings.LANGUAGE_CODE):
-        notify(
-            recipient=owner,
-            title=_("Customer %(record)s went back to the public pool %(pool)s")
-            % {"record": account, "pool": pool},
-            body=_reason(pool, why),
-            url=reverse("web:account_detail", args=[account.pk]),
-            category=NotificationCategory.POOL,
-        )
+def _return_one(pool: Pool, account: Account, why: str, now: datetime.datetime) -> None:
+    """Return one customer through the `return_to_pool` automation action, as no user.
+
+    The reason reads in the active language: the history keeps it in the site's, the
+    owner is told in theirs.
+    """
+    context = ActionContext(
+        entity_name="account",
+        record=account,
+        event={"name": "pool.rules", "payload": {"pool_id": pool.pk}},
+        rule=pool,
+        actor=None,
+        extra={"now": now, "reason": lazy(_reason, str)(pool, why)},
+    )
+    get_action("return_to_pool").run(context, {"pool": pool.pk, "reason": ""})
 
 
 @transaction.atomic

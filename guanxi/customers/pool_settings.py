@@ -13,14 +13,20 @@ from guanxi.customers.forms import PoolForm
 from guanxi.customers.models import Pool
 from guanxi.customers.pool_rules import pools_apply_rules
 from guanxi.web.views.decorators import settings_required
+from guanxi.workflow.action_common import describe_conditions
 
 
 @settings_required
 def pool_settings_list(request):
     """List the pools with who may use them, their rule and how many customers sit in them."""
-    pools = Pool.objects.prefetch_related("roles", "departments").annotate(
-        waiting=Count("accounts", filter=Q(accounts__owner__isnull=True))
+    pools = list(
+        Pool.objects.prefetch_related("roles", "departments").annotate(
+            waiting=Count("accounts", filter=Q(accounts__owner__isnull=True))
+        )
     )
+    texts = describe_conditions("account", [pool.conditions for pool in pools])
+    for pool, text in zip(pools, texts, strict=True):
+        pool.conditions_description = text
     return render(
         request,
         "customers/settings/pools.html",

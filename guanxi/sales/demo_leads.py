@@ -56,30 +56,55 @@ def _grant_leads() -> None:
             )
 
 
+def _any_of(field: str, values: list[str]) -> dict:
+    return {"match": "all", "rules": [{"field": field, "op": "in", "value": values}]}
+
+
+def _places(*places: str) -> dict:
+    """Return conditions: the lead's province or city is one of the places."""
+    either = [{"field": key, "op": "in", "value": list(places)} for key in ("province", "city")]
+    return {"match": "all", "rules": [{"match": "any", "rules": either}]}
+
+
+def _keywords(*words: str) -> dict:
+    """Return conditions: one of the words appears in the product interest or description."""
+    either = [
+        {"field": field, "op": "contains", "value": word}
+        for word in words
+        for field in ("product_interest", "description")
+    ]
+    return {"match": "all", "rules": [{"match": "any", "rules": either}]}
+
+
 def _assignment_rules(users: dict[str, User], author: User) -> None:
     east = Team.objects.filter(name="华东渠道组").first()
     key_accounts = Team.objects.filter(name="大客户攻坚组").first()
     rules = [
         dict(
             name="推荐客户给大客户部",
-            sources=["referral"],
+            conditions=_any_of("source", ["referral"]),
             action="user",
             user=users["zengzhiqiang"],
         ),
         dict(
             name="ERP 需求按负载分配",
-            keywords="ERP, 数据中台",
+            conditions=_keywords("erp", "数据中台"),
             action="least_loaded",
             team=key_accounts,
         ),
         dict(
             name="华东线索轮流分配",
-            provinces="江苏, 浙江, 上海",
+            conditions=_places("江苏", "浙江", "上海"),
             action="round_robin",
             team=east,
             reassign_after_hours=24,
         ),
-        dict(name="华南线索", provinces="广东, 福建", action="user", user=users["zhoujie"]),
+        dict(
+            name="华南线索",
+            conditions=_places("广东", "福建"),
+            action="user",
+            user=users["zhoujie"],
+        ),
     ]
     for position, values in enumerate(rules, start=1):
         LeadAssignmentRule.objects.create(position=position, created_by=author, **values)

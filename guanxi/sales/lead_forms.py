@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.core.forms import EntityForm
 from guanxi.core.models import User
-from guanxi.customers.choices import Source
 from guanxi.customers.forms import clean_phone_value
 from guanxi.sales.choices import LeadStatus, UnqualifiedReason
 from guanxi.sales.models import (
@@ -19,6 +18,7 @@ from guanxi.sales.models import (
     LeadWebForm,
 )
 from guanxi.sales.models.lead_rules import WEB_FORM_FIELDS, AssignmentAction, ScoringKind
+from guanxi.workflow.forms import ConditionsField
 
 # Statuses a person sets by hand; "converted" only comes from a conversion.
 HAND_STATUSES = [choice for choice in LeadStatus.choices if choice[0] != LeadStatus.CONVERTED]
@@ -149,11 +149,13 @@ class ConvertForm(forms.Form):
 
 
 class AssignmentRuleForm(forms.ModelForm):
-    sources = forms.MultipleChoiceField(
-        label=gettext_lazy("Sources"),
-        choices=Source.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+    conditions = ConditionsField(
+        entity_name="lead",
+        label=gettext_lazy("Conditions"),
+        help_text=gettext_lazy(
+            "The lead's fields the rule looks at, e.g. province is one of 江苏, 浙江; "
+            "empty conditions match every lead."
+        ),
     )
 
     class Meta:
@@ -162,10 +164,7 @@ class AssignmentRuleForm(forms.ModelForm):
             "name",
             "position",
             "is_active",
-            "territory",
-            "provinces",
-            "sources",
-            "keywords",
+            "conditions",
             "action",
             "user",
             "team",

@@ -25,7 +25,10 @@ from guanxi.core.permissions import cached_for, can, ensure_in_scope, require
 from guanxi.core.services import record_written, sequence_next
 from guanxi.sales.choices import LeadStatus
 from guanxi.sales.models import Lead, LeadAssignmentRule, LeadPoolSettings
-from guanxi.sales.models.lead_rules import AssignmentAction
+from guanxi.workflow import conditions
+from guanxi.workflow.action_assign import FieldPointer, NoOwnerFound, pick_owner, team_members
+from guanxi.workflow.action_common import conditions_matcher
+from guanxi.workflow.actions import ActionContext, get_action
 
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
 
@@ -118,32 +121,19 @@ def _notify(owner: User | None, title: str, lead: Lead) -> None:
 
 
 # --- assignment rules -----------------------------------------------------------------
-
-
-def _listed(raw: str) -> list[str]:
-    return [part.strip().lower() for part in raw.replace("，", ",").split(",") if part.strip()]
+#
+# A rule's conditions are a tree of the condition language automation rules use
+# (`guanxi.workflow.conditions`); its effect is the `assign_owner` action, the same code an
+# automation rule on leads runs, with the rule as the round-robin pointer.
 
 
 def rule_matches(rule: LeadAssignmentRule, lead: Lead) -> bool:
-    """Tell whether every condition of a rule holds for the lead (empty ones always do)."""
-    if rule.territory_id and lead.territory_id != rule.territory_id:
-        places = {p.strip().lower() for p in rule.territory.regions.splitlines() if p.strip()}
-        if not places & {lead.province.strip().lower(), lead.city.strip().lower()} - {""}:
-            return False
-    provinces = _listed(rule.provinces)
-    if provinces and not {lead.province.strip().lower(), lead.city.strip().lower()} & set(
-        provinces
-    ):
-        return False
-    if rule.sources and lead.source not in rule.sources:
-        return False
-    keywords = _listed(rule.keywords)
-    interest = f"{lead.product_interest} {lead.description}".lower()
-    return not keywords or any(keyword in interest for keyword in keywords)
+    """Tell whether the rule's conditions hold for the lead (empty ones always do)."""
+    return conditions.matches("lead", rule.conditions, lead)
 
 
 def _members(team: Team) -> list[User]:
-    return list(team.members.filter(is_active=True).order_by("username", "pk"))
+    return team_members(team)
 
 
 def open_lead_counts(user_ids: list[int]) -> dict[int, int]:
@@ -157,32 +147,20 @@ def open_lead_counts(user_ids: list[int]) -> dict[int, int]:
 
 def rule_pick_owner(rule: LeadAssignmentRule, exclude: int | None = None) -> User | None:
     """Return who gets the next lead of a rule; round-robin moves the rule's pointer."""
-    if rule.action == AssignmentAction.USER:
-        chosen = rule.user if rule.user and rule.user.is_active else None
-        return None if chosen is None or chosen.pk == exclude else chosen
-    if rule.team_id is None:
-        return None
-    members = _members(rule.team)
-    candidates = [member for member in members if member.pk != exclude]
-    if not candidates:
-        return None
-    if rule.action == AssignmentAction.LEAST_LOADED:
-        counts = open_lead_counts([member.pk for member in candidates])
-        return min(candidates, key=lambda member: (counts.get(member.pk, 0), member.username))
-    locked = LeadAssignmentRule.objects.select_for_update().get(pk=rule.pk)
-    ids = [member.pk for member in members]
-    start = ids.index(locked.last_assigned_id) + 1 if locked.last_assigned_id in ids else 0
-    rotation = members[start:] + members[:start]
-    chosen = next(member for member in rotation if member.pk != exclude)
-    LeadAssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=chosen)
-    rule.last_assigned = chosen
-    return chosen
+    return pick_owner(
+        rule.action,
+        entity_name="lead",
+        user=rule.user,
+        team=rule.team,
+        pointer=FieldPointer(rule),
+        exclude=exclude,
+    )
 
 
 def active_rules() -> list[LeadAssignmentRule]:
     return list(
         LeadAssignmentRule.objects.filter(is_active=True)
-        .select_related("territory", "user", "team")
+        .select_related("user", "team")
         .order_by("position", "id")
     )
 
@@ -200,25 +178,59 @@ def lead_apply_rules(
 
     `notify_owner=False` when the caller tells the new owner itself (a form's create).
     """
+    assign_owner = get_action("assign_owner")
+    # The lead's condition fields are read once for all the rules, not once a rule.
+    matches = conditions_matcher("lead")
     for rule in active_rules() if rules is None else rules:
-        if not rule_matches(rule, lead):
-            continue
-        owner = rule_pick_owner(rule, exclude=exclude_owner)
-        if owner is None:
-            continue
-        current = _locked(lead)
-        before = audit.snapshot(current)
-        current.owner = owner
-        current.assignment_rule = rule
-        current.assigned_at = timezone.now()
-        current.save(update_fields=["owner", "assignment_rule", "assigned_at", "updated_at"])
-        _write(actor, current, before, rule=rule.name, action=AuditAction.ASSIGN)
-        lead.owner, lead.assignment_rule, lead.assigned_at = owner, rule, current.assigned_at
-        if notify_owner and (actor is None or owner.pk != actor.pk):
-            _notify(owner, gettext_lazy("A new lead was assigned to you: %(lead)s"), current)
-        events.emit("lead.assigned", entity="lead", id=lead.pk, owner_id=owner.pk, rule=rule.pk)
-        return rule
+        if matches(rule.conditions, lead) and _apply_rule(
+            assign_owner, rule, lead, actor, exclude_owner, notify_owner
+        ):
+            return rule
     return None
+
+
+def _apply_rule(assign_owner, rule, lead, actor, exclude_owner, notify_owner) -> bool:
+    """Run the rule's assign_owner action on the lead; tell whether it found an owner."""
+    context = ActionContext(
+        entity_name="lead",
+        record=lead,
+        event={"name": "lead.assignment_rules", "payload": {"id": lead.pk}},
+        rule=rule,
+        actor=actor,
+        extra={
+            "assignment_rule": rule,
+            "pointer": FieldPointer(rule),
+            "exclude_owner": exclude_owner,
+            "notify_owner": notify_owner,
+        },
+    )
+    try:
+        assign_owner.run(context, rule.assign_params())
+    except NoOwnerFound:
+        return False
+    return True
+
+
+def lead_assign_by_rule(
+    *,
+    lead: Lead,
+    owner: User,
+    rule: LeadAssignmentRule,
+    actor: User | None = None,
+    notify_owner: bool = True,
+) -> None:
+    """Give a lead the owner an assignment rule chose; the history names the rule."""
+    current = _locked(lead)
+    before = audit.snapshot(current)
+    current.owner = owner
+    current.assignment_rule = rule
+    current.assigned_at = timezone.now()
+    current.save(update_fields=["owner", "assignment_rule", "assigned_at", "updated_at"])
+    _write(actor, current, before, rule=rule.name, action=AuditAction.ASSIGN)
+    lead.owner, lead.assignment_rule, lead.assigned_at = owner, rule, current.assigned_at
+    if notify_owner and (actor is None or owner.pk != actor.pk):
+        _notify(owner, gettext_lazy("A new lead was assigned to you: %(lead)s"), current)
+    events.emit("lead.assigned", entity="lead", id=lead.pk, owner_id=owner.pk, rule=rule.pk)
 
 
 @transaction.atomic

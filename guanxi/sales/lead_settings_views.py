@@ -20,6 +20,7 @@ from guanxi.sales.lead_forms import (
 from guanxi.sales.lead_services import pool_settings
 from guanxi.sales.models import LeadAssignmentRule, LeadScoringRule, LeadWebForm
 from guanxi.web.views.decorators import settings_required
+from guanxi.workflow.action_common import describe_conditions
 
 SECTIONS = {"rules": "lead_rules", "scoring": "lead_scoring", "web_forms": "lead_web_forms"}
 KINDS = {
@@ -43,7 +44,10 @@ def _save(request, form):
 @settings_required
 def rules_list(request):
     """List the assignment rules in the order they are tried, and the pool's settings."""
-    rules = LeadAssignmentRule.objects.select_related("territory", "user", "team")
+    rules = list(LeadAssignmentRule.objects.select_related("user", "team"))
+    texts = describe_conditions("lead", [rule.conditions for rule in rules])
+    for rule, text in zip(rules, texts, strict=True):
+        rule.conditions_description = text
     return render(
         request,
         "sales/leads/settings/rules.html",

@@ -9,6 +9,7 @@ class WorkflowConfig(AppConfig):
 
     def ready(self):
         from guanxi.workflow import (
+            action_registrations,  # noqa: F401  (registrations)
             actions,  # noqa: F401  (registrations)
             approval_wiring,
             calendar_menu,  # noqa: F401  (registrations)

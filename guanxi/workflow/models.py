@@ -1,4 +1,5 @@
 """Models of the workflow app."""
 
+from guanxi.workflow.action_models import *  # noqa: F403
 from guanxi.workflow.approval_models import *  # noqa: F403
 from guanxi.workflow.calendar_models import *  # noqa: F403

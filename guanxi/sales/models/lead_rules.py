@@ -19,36 +19,20 @@ class AssignmentAction(models.TextChoices):
 
 
 class LeadAssignmentRule(BaseModel):
-    """Give new leads an owner: the first active rule whose conditions all hold wins.
+    """Give new leads an owner: the first active rule whose conditions hold wins.
 
-    Empty conditions match every lead. `reassign_after_hours` sends a lead the rule gave
-    out to the next owner when nobody contacted it in time.
+    Empty conditions match every lead. The owner is chosen and the lead given to them by
+    the `assign_owner` automation action, as an automation rule on leads would.
+    `reassign_after_hours` sends a lead the rule gave out to the next owner when nobody
+    contacted it in time.
     """
 
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
-    territory = models.ForeignKey(
-        "core.Territory",
-        verbose_name=_("territory"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    provinces = models.CharField(
-        _("provinces / cities"),
-        max_length=300,
-        blank=True,
-        help_text=_("Comma-separated; the lead's province or city must be one of them."),
-    )
-    sources = models.JSONField(_("sources"), default=list, blank=True)
-    keywords = models.CharField(
-        _("product interest keywords"),
-        max_length=300,
-        blank=True,
-        help_text=_("Comma-separated; one of them must appear in the product interest."),
-    )
+    # The condition language of automation rules (guanxi.workflow.conditions) on leads,
+    # e.g. province in [江苏, 浙江] or source is referral; empty matches every lead.
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
     action = models.CharField(
         _("assign to"), max_length=20, choices=AssignmentAction.choices, default="user"
     )
@@ -91,6 +75,10 @@ class LeadAssignmentRule(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def assign_params(self) -> dict:
+        """Return the parameters of the `assign_owner` action this rule performs."""
+        return {"strategy": self.action, "user": self.user_id, "team": self.team_id}
 
 
 class ScoringKind(models.TextChoices):

@@ -35,16 +35,41 @@ def team_of(*names):
     return team, members
 
 
+def any_of(*rules):
+    return {"match": "all", "rules": [{"match": "any", "rules": list(rules)}]}
+
+
 def test_first_matching_rule_wins_by_province_source_and_keyword():
     east, referral, scanners = UserFactory(), UserFactory(), UserFactory()
+    places = ["江苏", "浙江"]
     LeadAssignmentRule.objects.create(
-        name="华东", position=1, provinces="江苏, 浙江", action="user", user=east
+        name="华东",
+        position=1,
+        conditions=any_of(
+            {"field": "province", "op": "in", "value": places},
+            {"field": "city", "op": "in", "value": places},
+        ),
+        action="user",
+        user=east,
     )
     LeadAssignmentRule.objects.create(
-        name="Referrals", position=2, sources=["referral"], action="user", user=referral
+        name="Referrals",
+        position=2,
+        conditions=any_of({"field": "source", "op": "in", "value": ["referral"]}),
+        action="user",
+        user=referral,
     )
     LeadAssignmentRule.objects.create(
-        name="Scanners", position=3, keywords="扫描枪, scanner", action="user", user=scanners
+        name="Scanners",
+        position=3,
+        conditions=any_of(
+            *(
+                {"field": "product_interest", "op": "contains", "value": word}
+                for word in ("扫描枪", "scanner")
+            )
+        ),
+        action="user",
+        user=scanners,
     )
 
     jiangsu = new_lead(province="江苏", source="referral")
@@ -63,7 +88,17 @@ def test_first_matching_rule_wins_by_province_source_and_keyword():
 def test_territory_rule_matches_the_territory_or_its_regions():
     rep = UserFactory()
     territory = Territory.objects.create(name="华南", regions="广东\n深圳")
-    LeadAssignmentRule.objects.create(name="South", territory=territory, action="user", user=rep)
+    regions = ["广东", "深圳"]
+    LeadAssignmentRule.objects.create(
+        name="South",
+        conditions=any_of(
+            {"field": "territory", "op": "eq", "value": str(territory.pk)},
+            {"field": "province", "op": "in", "value": regions},
+            {"field": "city", "op": "in", "value": regions},
+        ),
+        action="user",
+        user=rep,
+    )
 
     assert new_lead(city="深圳").owner == rep
     assert new_lead(territory=territory).owner == rep

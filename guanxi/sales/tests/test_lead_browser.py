@@ -16,6 +16,10 @@ from guanxi.web.tests.test_browser import log_in
 pytestmark = pytest.mark.browser
 
 
+def source_is(source):
+    return {"match": "all", "rules": [{"field": "source", "op": "in", "value": [source]}]}
+
+
 @pytest.fixture
 def website(tmp_path):
     """Serve a static web page from another port: the customer's own website."""
@@ -33,7 +37,9 @@ def test_embedded_form_to_assigned_lead_to_customer(new_page, live_server, websi
     rep = UserFactory(username="zhou.jie", language="zh-hans")
     for entity in ("lead", "account", "contact", "opportunity"):
         grant(rep, entity, scope="own")
-    LeadAssignmentRule.objects.create(name="官网", sources=["website"], action="user", user=rep)
+    LeadAssignmentRule.objects.create(
+        name="官网", conditions=source_is("website"), action="user", user=rep
+    )
     web_form = LeadWebForm.objects.create(
         name="官网咨询",
         fields=["company", "mobile", "email", "product_interest"],

@@ -18,6 +18,10 @@ pytestmark = pytest.mark.django_db
 ORIGIN = "https://www.shop-example.cn"
 
 
+def source_is(source):
+    return {"match": "all", "rules": [{"field": "source", "op": "in", "value": [source]}]}
+
+
 @pytest.fixture
 def web_form(db):
     return LeadWebForm.objects.create(
@@ -39,7 +43,9 @@ GOOD = {"name": "孙丽", "company": "宁波海天塑机", "mobile": "1360000111
 
 def test_submission_creates_a_lead_with_consent_and_the_rules_owner(web_form):
     rep = UserFactory()
-    LeadAssignmentRule.objects.create(name="Web", sources=["website"], action="user", user=rep)
+    LeadAssignmentRule.objects.create(
+        name="Web", conditions=source_is("website"), action="user", user=rep
+    )
     before = timezone.now()
 
     response = post(web_form, GOOD)
@@ -223,7 +229,9 @@ def test_a_logged_call_marks_the_lead_contacted_and_scores_it(django_capture_on_
 def test_import_without_owner_column_uses_the_rules(client_for, django_capture_on_commit_callbacks):
     importer, rep = UserFactory(), UserFactory()
     grant(importer, "lead", scope="all")
-    LeadAssignmentRule.objects.create(name="Expo", sources=["exhibition"], action="user", user=rep)
+    LeadAssignmentRule.objects.create(
+        name="Expo", conditions=source_is("exhibition"), action="user", user=rep
+    )
     content = "姓名,公司,手机,来源\n陆遥,上海启明星电子,13811112222,exhibition\n".encode()
     from guanxi.dataio import services as dataio
     from guanxi.dataio.runner import import_execute

@@ -154,7 +154,8 @@ def test_settings_screens_for_administrators(admin_client, rep, client_for):
             "name": "华东",
             "position": 1,
             "is_active": "on",
-            "provinces": "江苏",
+            "conditions": '{"match": "all", "rules": [{"field": "province", "op": "in", '
+            '"value": ["江苏"]}]}',
             "action": "round_robin",
         },
     )

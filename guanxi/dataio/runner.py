@@ -112,6 +112,11 @@ class Importer:
             for field_object in self.entity.form_class.base_fields.values()
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
+        self.derived_phones = [
+            (model_field.attname, model_field.name[: -len("_e164")])
+            for model_field in self.entity.model._meta.concrete_fields
+            if model_field.name.endswith("_e164")
+        ]
         self.pending: list[Outcome] = []
         self.encoder = encode.Encoder(self) if bulk.uses_copy() else None
         self.analyzed_at = BATCH_SIZE
@@ -356,10 +361,8 @@ class Importer:
         if hasattr(instance, "owner_id") and instance.owner_id is None:
             instance.owner = self.user
         # Derived lookup columns that the model's save() keeps; bulk_create skips save().
-        for model_field in instance._meta.concrete_fields:
-            if model_field.name.endswith("_e164"):
-                source = model_field.name[: -len("_e164")]
-                setattr(instance, model_field.attname, _normalized_phone(getattr(instance, source)))
+        for attname, source in self.derived_phones:
+            setattr(instance, attname, _normalized_phone(getattr(instance, source)))
         if hasattr(instance, "derive_fields"):
             instance.derive_fields()
         return instance

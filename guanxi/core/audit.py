@@ -28,23 +28,37 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     Foreign keys are kept as {"id", "repr"} so history reads well after the target changes.
     """
     values: dict[str, Any] = {}
-    for model_field in instance._meta.concrete_fields:
-        if model_field.name in SKIPPED_FIELDS or getattr(model_field, "audit", True) is False:
-            continue
-        if model_field.name.endswith("_e164") or model_field.name.endswith("_normalized"):
-            continue
-        if isinstance(model_field, models.ForeignKey):
-            related_id = getattr(instance, model_field.attname)
+    state = instance.__dict__
+    for name, attname, relation in _audited_fields(type(instance)):
+        if relation:
+            related_id = state.get(attname) if attname in state else getattr(instance, attname)
             if related_id is None:
-                values[model_field.name] = None
+                values[name] = None
             else:
-                related = getattr(instance, model_field.name)
-                values[model_field.name] = {"id": related_id, "repr": str(related)}
+                values[name] = {"id": related_id, "repr": str(getattr(instance, name))}
         else:
-            values[model_field.name] = _plain(getattr(instance, model_field.attname))
+            value = state[attname] if attname in state else getattr(instance, attname)
+            values[name] = value if type(value) is str else _plain(value)
     for key, value in (getattr(instance, "custom", None) or {}).items():
         values[f"custom.{key}"] = value
     return values
+
+
+_AUDITED: dict[type, list[tuple[str, str, bool]]] = {}
+
+
+def _audited_fields(model: type[models.Model]) -> list[tuple[str, str, bool]]:
+    """Return (name, attribute, is a foreign key) of the fields a snapshot holds, in order."""
+    fields = _AUDITED.get(model)
+    if fields is None:
+        fields = _AUDITED[model] = [
+            (f.name, f.attname, isinstance(f, models.ForeignKey))
+            for f in model._meta.concrete_fields
+            if f.name not in SKIPPED_FIELDS
+            and getattr(f, "audit", True) is not False
+            and not f.name.endswith(("_e164", "_normalized"))
+        ]
+    return fields
 
 
 def _blank(value: Any) -> bool:

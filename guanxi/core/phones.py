@@ -30,7 +30,27 @@ def _normalized(text: str, region: str) -> str:
         return ""
     if not phonenumbers.is_valid_number(number):
         return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    _remember(e164, number)
+    return e164
+
+
+# The numbers just read, by their E.164 form: the search keys of a record need its national
+# number and area code, which reading the E.164 text again would cost a second parse.
+_PARSED: dict[str, phonenumbers.PhoneNumber] = {}
+_PARSED_LIMIT = 4096
+
+
+def _remember(e164: str, number: phonenumbers.PhoneNumber) -> None:
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    # What parsing the E.164 text gives: the same number without its extension.
+    _PARSED[e164] = phonenumbers.PhoneNumber(
+        country_code=number.country_code,
+        national_number=number.national_number,
+        italian_leading_zero=number.italian_leading_zero,
+        number_of_leading_zeros=number.number_of_leading_zeros,
+    )
 
 
 def phone_search_keys(e164: str) -> list[str]:
@@ -38,10 +58,12 @@ def phone_search_keys(e164: str) -> list[str]:
     if not e164:
         return []
     keys = [e164.lstrip("+")]
-    try:
-        number = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
-        return keys
+    number = _PARSED.get(e164)
+    if number is None:
+        try:
+            number = phonenumbers.parse(e164)
+        except phonenumbers.NumberParseException:
+            return keys
     national = str(number.national_number)
     if national not in keys:
         keys.append(national)

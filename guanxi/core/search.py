@@ -20,7 +20,9 @@ from functools import lru_cache
 from django.db import connection
 from django.db.models import Q
 from pypinyin import Style, pinyin
-from pypinyin.core import _default_convert, _default_pinyin
+from pypinyin.constants import PHRASES_DICT, RE_HANS
+from pypinyin.core import Pinyin, _default_convert, _default_pinyin
+from pypinyin.seg import mmseg, simpleseg
 
 from guanxi.core import registry
 from guanxi.core.models import SearchToken
@@ -189,7 +191,35 @@ def lazy_pinyin(text: str, *, errors: str = "default") -> list[str]:
     so remembering each word's syllables makes an import's pinyin several times cheaper,
     with the same segmentation and therefore the same result.
     """
-    return [syllable for word in _default_pinyin.seg(text) for syllable in _word(word, errors)]
+    return [syllable for word in _words(text) for syllable in _word(word, errors)]
+
+
+# A record's name is segmented for its search keys and again for its duplicate profile
+# (there with its digits and Latin letters): pypinyin's segmentation (`simpleseg.seg`: runs
+# of Chinese characters, each cut into words) with each run cut once.
+_PYPINYIN_SEGMENTATION = (
+    _default_pinyin.get_seg() is simpleseg.seg
+    and type(_default_pinyin).pre_seg is Pinyin.pre_seg
+    and type(_default_pinyin).post_seg is Pinyin.post_seg
+)
+
+
+@lru_cache(maxsize=1024)
+def _words(text: str) -> tuple[str, ...]:
+    if not _PYPINYIN_SEGMENTATION:
+        return tuple(_default_pinyin.seg(text))
+    words: list[str] = []
+    for run in simpleseg.simple_seg(text):
+        if RE_HANS.match(run) and PHRASES_DICT:
+            words.extend(_cut(run))
+        else:
+            words.append(run)
+    return tuple(words)
+
+
+@lru_cache(maxsize=1024)
+def _cut(run: str) -> tuple[str, ...]:
+    return tuple(mmseg.seg.cut(run))
 
 
 @lru_cache(maxsize=200_000)

@@ -103,6 +103,10 @@ class Encoded:
     tables: dict  # model → text of its rows
     owner_id: int | None  # the importer's id for records without an owner
     numbered: bool  # the number is a mark to fill in
+    # The record's duplicate profile and blocking keys, as stored: the duplicate check of
+    # the row compares the same (None for entities without duplicate rules).
+    profile: dict | None = None
+    keys: list | None = None
 
 
 class Encoder:
@@ -132,29 +136,37 @@ class Encoder:
         numbered = self.numbered and not getattr(instance, "number", "")
         if numbered:
             instance.number = NUMBER_MARK
-        return Encoded(
+        encoded = Encoded(
             self.record_line(instance, ID_MARK),
-            self.rows(instance, ID_MARK, outcome.number),
+            {},
             getattr(instance, "owner_id", self.importer.user.pk),
             numbered,
         )
+        encoded.tables = self.rows(instance, ID_MARK, outcome.number, encoded)
+        return encoded
 
     def record_line(self, instance, pk) -> str:
         for field in self.auto:
             field.pre_save(instance, add=True)
-        values = [pk]
+        values = [str(pk)]
         state = instance.__dict__
         for field, kind in zip(self.fields, self.kinds, strict=True):
             value = state.get(field.attname)
+            if type(value) is str:
+                values.append(_escaped(value))
+                continue
             if kind == "json":
                 value = json_text(value, field.encoder)
             elif kind == "prepared" and value is not None:
                 value = field.get_db_prep_save(value, bulk.connection)
-            values.append(value)
-        return line(values)
+            values.append(text(value))
+        return "\t".join(values) + "\n"
 
-    def rows(self, instance, pk, row_number: int) -> dict:
-        """Return {model: COPY text} of the rows written beside a new record."""
+    def rows(self, instance, pk, row_number: int, encoded: Encoded | None = None) -> dict:
+        """Return {model: COPY text} of the rows written beside a new record.
+
+        With `encoded`, keep the record's duplicate profile and keys there too.
+        """
         importer, name = self.importer, self.entity.name
         after = audit.snapshot(instance)
         changes = {k: [None, v] for k, v in after.items() if v not in (None, "", [])}
@@ -176,6 +188,8 @@ class Encoder:
             start, end = f"{_escaped(name)}\t", f"\t{pk}\n"
             tables[DuplicateKey] = "".join(f"{start}{_escaped(key)}{end}" for key in keys)
             tables[DuplicateProfile] = line([name, pk, json_text(profile)])
+            if encoded is not None:
+                encoded.profile, encoded.keys = profile, keys
         version = getattr(instance, "version", None)
         tables[ImportRow] = line(
             [importer.run.pk, row_number, pk, RowAction.CREATED.value, None, version]

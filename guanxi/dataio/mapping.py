@@ -209,6 +209,8 @@ class Converter:
         self.definitions = {d.key: d for d in customfields.definitions(entity.name)}
         self.choice_maps: dict[str, dict[str, str]] = {}
         self.related: dict[tuple[str, str], Any] = {}
+        self.model_fields: dict[str, models.Field | None] = {}
+        self.chosen: dict[tuple[str, str], str] = {}  # (field, cell) → value of a choice
         self._users: dict[str, int] | None = None
 
     def users(self) -> dict[str, int]:
@@ -312,11 +314,18 @@ class Converter:
         return queryset, tuple(scope)
 
     def field_value(self, name: str, text: str, row: dict | None = None) -> Any:
-        model_field = _model_field(self.entity, name)
+        if name not in self.model_fields:
+            self.model_fields[name] = _model_field(self.entity, name)
+        model_field = self.model_fields[name]
         if model_field is None:
             return text
         if model_field.choices:
-            return self.choice(name, lambda: self.model_choices(model_field), text)
+            found = self.chosen.get((name, text))
+            if found is None:
+                found = self.choice(name, lambda: self.model_choices(model_field), text)
+                if len(self.chosen) < 10000:
+                    self.chosen[name, text] = found
+            return found
         if isinstance(model_field, models.ForeignKey):
             return self.related_id(model_field, text, row)
         if isinstance(model_field, models.BooleanField):

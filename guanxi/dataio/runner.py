@@ -18,8 +18,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import F, signals
-from django.db.models.base import ModelState
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +39,7 @@ from guanxi.core.registry import Entity
 from guanxi.dataio import bulk, encode, files, mapping, parallel
 from guanxi.dataio.choices import DuplicateAction, ErrorMode, ImportStatus, RowAction
 from guanxi.dataio.models import ImportRow, ImportRun
+from guanxi.dataio.rowform import RowForm
 
 BATCH_SIZE = 1000
 KEPT_ERRORS = 100
@@ -94,112 +94,6 @@ def _file_keys(entity: Entity, values: dict[str, Any]) -> list[str]:
     return keys
 
 
-class RowForm:
-    """Validate new rows with one instance of the entity's form, rebound for each row.
-
-    Building a ModelForm deep-copies every field (and its queryset): reused, the same
-    rules run at a fraction of the cost. Optional fields no column maps to are dropped
-    (the record keeps their defaults; without an owner column the importer owns the
-    record, as on the screen), and users are looked up once each rather than once per row.
-    """
-
-    def __init__(self, entity: Entity, user: User, mapping_targets: list[str]):
-        self.entity = entity
-        self.form = entity.form_class(data={}, user=user)
-        mapped = {
-            customfields.FORM_PREFIX + target[len("custom.") :]
-            if target.startswith("custom.")
-            else target
-            for target in mapping_targets
-            if target
-        }
-        # A field no column fills would only clean the new record's default again, row
-        # after row; leaving it out keeps that default and halves a row's work. Required
-        # fields stay, so their rules still run.
-        for name in list(self.form.fields):
-            if name not in mapped and (name == "owner" or not self.form.fields[name].required):
-                del self.form.fields[name]
-        for field_object in self.form.fields.values():
-            queryset = getattr(field_object, "queryset", None)
-            if queryset is not None and queryset.model is User:
-                field_object.to_python = _memoised(field_object.to_python)
-        self.new_instance = _instance_maker(entity.model)
-        # The same fields and errors always exclude the same model fields from validation;
-        # the form works that out twice per row.
-        self.form._get_validation_exclusions = self._exclusions
-        self._excluded: dict[tuple, set] = {}
-        self._exclusion_inputs = [
-            name for name, field_object in self.form.fields.items() if not field_object.required
-        ]
-
-    def _exclusions(self) -> set:
-        form = self.form
-        key = (
-            tuple(form._errors or ()),
-            tuple(
-                form.cleaned_data.get(name) in form.fields[name].empty_values
-                for name in self._exclusion_inputs
-            ),
-        )
-        if key not in self._excluded:
-            self._excluded[key] = type(form)._get_validation_exclusions(form)
-        return set(self._excluded[key])
-
-    def bind(self, data: dict):
-        form = self.form
-        form.data = data
-        form.is_bound = True
-        form._errors = None
-        form._bound_fields_cache = {}
-        # A cached property: kept, every row would get the first row's changed fields
-        # (AccountForm marks those as classified by hand).
-        form.__dict__.pop("changed_data", None)
-        form.instance = self.new_instance()
-        if hasattr(form, "cleaned_data"):
-            del form.cleaned_data
-        form.is_valid()
-        return form
-
-    def detach(self):
-        """Return the validated instance and cleaned data, keeping them from the next row."""
-        return self.form.instance, dict(self.form.cleaned_data)
-
-
-def _instance_maker(model):
-    """Return a function making a new record with its defaults, as `model()` does, faster.
-
-    A copy of one new record's attributes, with fresh values of callable defaults (a
-    dict or list must not be shared); `model()` itself when something listens to its
-    creation.
-    """
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return model
-    template = model()
-    fresh = [f for f in model._meta.concrete_fields if f.has_default() and callable(f.default)]
-
-    def make():
-        instance = model.__new__(model)
-        instance.__dict__.update(template.__dict__)
-        instance._state = ModelState()
-        for model_field in fresh:
-            instance.__dict__[model_field.attname] = model_field.get_default()
-        return instance
-
-    return make
-
-
-def _memoised(function):
-    found: dict[Any, Any] = {}
-
-    def wrapper(value):
-        key = str(value)
-        if key not in found:
-            found[key] = function(value)
-        return found[key]
-
-    return wrapper
-
-
 class Importer:
     """Validate and write the rows of one import on behalf of its user."""
 
@@ -218,6 +112,11 @@ class Importer:
             for field_object in self.entity.form_class.base_fields.values()
         )
         self.row_form = None if has_many else RowForm(self.entity, self.user, run.mapping)
+        self.derived_phones = [
+            (model_field.attname, model_field.name[: -len("_e164")])
+            for model_field in self.entity.model._meta.concrete_fields
+            if model_field.name.endswith("_e164")
+        ]
         self.pending: list[Outcome] = []
         self.encoder = encode.Encoder(self) if bulk.uses_copy() else None
         self.analyzed_at = BATCH_SIZE
@@ -254,15 +153,20 @@ class Importer:
         """
         if outcome.action != "create" or outcome.form is not None:
             return outcome
-        if self.check_duplicates_on:
-            outcome.check = (
-                *profile_and_keys(self.entity.name, outcome.values),
-                _file_keys(self.entity, outcome.values),
-            )
+        file_keys = _file_keys(self.entity, outcome.values) if self.check_duplicates_on else None
         if self.encoder is not None:
             outcome.encoded = self.encoder.encode(outcome)
             if outcome.encoded is not None:
                 outcome.instance = None
+        encoded = outcome.encoded
+        if file_keys is not None:
+            if encoded is not None and encoded.profile is not None:
+                # The profile and keys the record is stored with, computed once.
+                outcome.check = (encoded.profile, encoded.keys, file_keys)
+            else:
+                outcome.check = (*profile_and_keys(self.entity.name, outcome.values), file_keys)
+        if encoded is not None:
+            encoded.profile = encoded.keys = None  # not sent twice
         if outcome.check is not None and outcome.instance is None:
             outcome.values = {}
         return outcome
@@ -457,10 +361,8 @@ class Importer:
         if hasattr(instance, "owner_id") and instance.owner_id is None:
             instance.owner = self.user
         # Derived lookup columns that the model's save() keeps; bulk_create skips save().
-        for model_field in instance._meta.concrete_fields:
-            if model_field.name.endswith("_e164"):
-                source = model_field.name[: -len("_e164")]
-                setattr(instance, model_field.attname, _normalized_phone(getattr(instance, source)))
+        for attname, source in self.derived_phones:
+            setattr(instance, attname, _normalized_phone(getattr(instance, source)))
         if hasattr(instance, "derive_fields"):
             instance.derive_fields()
         return instance

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
@@ -20,6 +21,22 @@ from guanxi.core.models import DuplicateKey, DuplicateProfile
 def _candidates_by_key(entity_name: str, keys: set[str]) -> dict[str, list[int]]:
     """Return {key: ids} for the newest records of each key, as the single check reads them."""
     found: dict[str, list[int]] = {}
+    if connection.vendor == "postgresql":
+        # Thousands of keys as one array parameter: as a list of placeholders, building
+        # and splitting the statement costs more than running it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT key, object_id FROM (
+                        SELECT key, object_id, ROW_NUMBER() OVER (
+                            PARTITION BY key ORDER BY object_id DESC) AS rank
+                        FROM {DuplicateKey._meta.db_table}
+                        WHERE entity = %s AND key = ANY(%s)
+                    ) ranked WHERE rank <= %s""",
+                [entity_name, list(keys), engine.CANDIDATES_PER_KEY],
+            )
+            for key, object_id in cursor.fetchall():
+                found.setdefault(key, []).append(object_id)
+        return found
     rows = (
         DuplicateKey.objects.filter(entity=entity_name, key__in=keys)
         .annotate(rank=Window(RowNumber(), partition_by=F("key"), order_by=F("object_id").desc()))
@@ -29,6 +46,29 @@ def _candidates_by_key(entity_name: str, keys: set[str]) -> dict[str, list[int]]
     for key, object_id in rows:
         found.setdefault(key, []).append(object_id)
     return found
+
+
+def _profiles(entity_name: str, ids: set[int]) -> dict[int, dict]:
+    """Return {id: stored profile} of records."""
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT object_id, "values" FROM {DuplicateProfile._meta.db_table}
+                    WHERE entity = %s AND object_id = ANY(%s)""",
+                [entity_name, list(ids)],
+            )
+            field = DuplicateProfile._meta.get_field("values")
+            return {
+                object_id: field.from_db_value(value, None, connection)
+                for object_id, value in cursor.fetchall()
+            }
+    return dict(
+        DuplicateProfile.objects.filter(entity=entity_name, object_id__in=ids).values_list(
+            "object_id", "values"
+        )
+    )
 
 
 def profile_and_keys(entity_name: str, values: dict[str, Any]) -> tuple[dict, list[str]]:
@@ -62,11 +102,7 @@ def find_duplicates_many(
     row_keys = [keys for _profile, keys in prepared]
     by_key = _candidates_by_key(entity_name, {key for keys in row_keys for key in keys})
     candidate_ids = {object_id for ids in by_key.values() for object_id in ids}
-    stored = dict(
-        DuplicateProfile.objects.filter(
-            entity=entity_name, object_id__in=candidate_ids
-        ).values_list("object_id", "values")
-    )
+    stored = _profiles(entity_name, candidate_ids)
     scored_rows = [
         engine.scored_candidates(
             rules,

@@ -157,3 +157,27 @@ def test_workers_skip_duplicates_as_the_importing_process_does(rep, monkeypatch)
     assert started == [1]
     assert parallel_run.errors == alone.errors
     assert (parallel_run.created_count, parallel_run.skipped_count) == (3, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_find_records_an_earlier_import_wrote(rep, monkeypatch):
+    """Keys written by one import's workers find the rows of the next, typed differently."""
+    if connection.vendor == "sqlite":
+        pytest.skip("the test database is in memory: workers cannot open it")
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "CHUNK_ROWS", 2)
+    started = watch_workers(monkeypatch)
+    first = run_import(rep, [HEADER, *ROWS[:5]], duplicates="create")
+    assert first.created_count == 5
+    retyped = [
+        ["杭州云帆科技有限公司", "客户", "", "0571 88881234", "info@yunfan.cn", "", "", ""],
+        ["上海明遠貿易（集團）股份有限公司", "客户", "", "13800138000", "", "", "", ""],
+        ["Harbor Logistics (Suzhou) Co., Ltd.", "partner", "", "", "OPS@harbor.com", "", "", ""],
+        ["全新的公司", "客户", "", "13700137000", "", "", "", ""],
+    ]
+    second = run_import(rep, [HEADER, *retyped])
+    assert started == [1, 1]
+    assert (second.created_count, second.skipped_count) == (1, 3)
+    assert all(
+        "Duplicate" in error["message"] or "重复" in error["message"] for error in second.errors
+    )

@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from guanxi.workflow import automation_api
+
 router = Router(tags=["workflow"])
+router.add_router("", automation_api.router)

@@ -8,4 +8,10 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self):
-        from guanxi.workflow import actions  # noqa: F401  (registrations)
+        # Registrations: actions; automation settings links, event subscriber, Huey tasks.
+        from guanxi.workflow import (  # noqa: F401
+            actions,
+            automation_menu,
+            automation_subscribers,
+            automation_tasks,
+        )

@@ -1,0 +1,500 @@
+"""The automation engine: from domain events and time to rule runs and their actions.
+
+Events reach `event_received` after the user's save committed; when an active rule
+listens to that entity and kind of event, the event goes to the task worker
+(`handle_event`), which evaluates each rule's trigger and conditions on the record and
+records a run: skipped by the conditions, or queued and then executed. Actions run in
+order, each in its own transaction; a failing one leaves the run waiting to retry with
+backoff (1 min, 5 min, 30 min, 2 h), then failed, and never touches the save that
+triggered it. A run is unique per rule and cause (the event's id, the date reached …),
+so handling a cause twice runs a rule once.
+
+Loops: while a run's actions write, `events.cause` carries the chain of runs that led
+to the writes, so the events they emit remember it. A rule never runs again on a record
+its own chain already changed, and no chain goes deeper than `MAX_DEPTH` runs (refused
+with an error in the run and the log).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core import customfields, events, registry
+from guanxi.workflow import actions, conditions
+from guanxi.workflow.automation_models import AutomationRule, AutomationRun, RunStatus, TriggerKind
+
+logger = logging.getLogger(__name__)
+
+MAX_DEPTH = 5
+RETRY_DELAYS = (60, 300, 1800, 7200)
+INDEX_VERSION_KEY = "automation:rules:version"
+BATCH = 500
+# Which event verbs each trigger kind listens to.
+VERB_KINDS: dict[str, set[str]] = {
+    "created": {TriggerKind.CREATED, TriggerKind.FIELD_CHANGED, TriggerKind.STILL_MATCHING},
+    "updated": {TriggerKind.UPDATED, TriggerKind.FIELD_CHANGED, TriggerKind.STILL_MATCHING},
+    "stage_changed": {TriggerKind.STAGE_ENTERED},
+}
+STILL_MATCHING_HANDLER = "automation.still_matching"
+
+
+@dataclass
+class RuleSpec:
+    """What the engine needs of an active rule, kept in memory between events."""
+
+    id: int
+    entity: str
+    trigger: str
+    params: dict[str, Any]
+    conditions: dict[str, Any]
+    related: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- The index of active rules -------------------------------------------------------------
+
+_local: dict[str, Any] = {"version": None, "index": {}}
+
+
+def rules_changed() -> None:
+    """Forget the cached index of active rules (every process reloads it on next use)."""
+    cache.set(INDEX_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def rule_index() -> dict[str, list[RuleSpec]]:
+    """Return the active rules by entity, in their order; one cache read when unchanged."""
+    version = cache.get(INDEX_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.set(INDEX_VERSION_KEY, version, None)
+    if _local["version"] == version:
+        return _local["index"]
+    index: dict[str, list[RuleSpec]] = {}
+    for rule in AutomationRule.objects.filter(is_active=True).order_by("order", "id"):
+        related = sorted(
+            {key.split(".")[0] for key in conditions.fields_used(rule.conditions) if "." in key}
+            - {"custom"}
+        )
+        index.setdefault(rule.entity, []).append(
+            RuleSpec(
+                id=rule.pk,
+                entity=rule.entity,
+                trigger=rule.trigger,
+                params=rule.trigger_params or {},
+                conditions=rule.conditions or {},
+                related=tuple(related),
+            )
+        )
+    _local.update(version=version, index=index)
+    return index
+
+
+def rules_for_event(name: str, payload: dict[str, Any]) -> tuple[str, str, list[RuleSpec]]:
+    entity_name, _dot, verb = name.rpartition(".")
+    entity_name = payload.get("entity") or entity_name
+    kinds = VERB_KINDS.get(verb)
+    if not kinds:
+        return entity_name, verb, []
+    found = [rule for rule in rule_index().get(entity_name, ()) if rule.trigger in kinds]
+    return entity_name, verb, found
+
+
+# --- Events --------------------------------------------------------------------------------
+
+
+def event_received(event: events.Event) -> None:
+    """Send an event to the task worker when an active rule may care about it (cheap)."""
+    if event.payload.get("id") is None:
+        return
+    _entity, _verb, rules = rules_for_event(event.name, event.payload)
+    if not rules:
+        return
+    from guanxi.workflow.automation_tasks import automation_event
+
+    automation_event(event.id, event.name, _jsonable(event.payload), event.cause or {})
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+
+
+def _trigger_holds(rule: RuleSpec, verb: str, payload: dict[str, Any], memo: dict) -> bool:
+    if rule.trigger == TriggerKind.CREATED:
+        return verb == "created"
+    if rule.trigger == TriggerKind.UPDATED:
+        return verb == "updated"
+    if rule.trigger == TriggerKind.FIELD_CHANGED:
+        tree = {"match": "all", "rules": [rule.params]}
+        return _matches(rule.entity, tree, _NO_RECORD, payload.get("changes"), memo)
+    if rule.trigger == TriggerKind.STAGE_ENTERED:
+        stages = rule.params.get("stages") or []
+        return not stages or payload.get("to") in stages
+    return rule.trigger == TriggerKind.STILL_MATCHING
+
+
+def _matches(entity_name, tree, record, changes=None, memo=None) -> bool:
+    """`conditions.matches` with the entity's fields read once per task, not per rule."""
+    if not tree or not tree.get("rules"):
+        return True
+    memo = memo if memo is not None else {}
+    if entity_name not in memo:
+        memo[entity_name] = conditions.fields_for(entity_name)
+    return conditions._matches(memo[entity_name], tree, record, changes or {})
+
+
+class _NoRecord:
+    """Stands for the record where only the change is compared."""
+
+    _meta = None
+
+
+_NO_RECORD: Any = _NoRecord()
+
+
+def load_record(entity_name: str, record_id: int, related: set[str] | tuple[str, ...] = ()):
+    entity = registry.find(entity_name)
+    if entity is None:
+        return None
+    queryset = entity.model.objects.all()
+    if related:
+        queryset = queryset.select_related(*related)
+    return queryset.filter(pk=record_id).first()
+
+
+def handle_event(
+    event_id: str, name: str, payload: dict[str, Any], cause: dict[str, Any] | None = None
+) -> int:
+    """Run the rules an event triggers on its record; return how many runs were recorded."""
+    token = customfields.memo_for_request()
+    try:
+        return _handle_event(event_id, name, payload, cause or {}, {})
+    finally:
+        customfields.memo_end(token)
+
+
+def _handle_event(event_id, name, payload, cause, memo) -> int:
+    entity_name, verb, rules = rules_for_event(name, payload)
+    rules = [rule for rule in rules if _trigger_holds(rule, verb, payload, memo)]
+    if not rules:
+        return 0
+    related = {name for rule in rules for name in rule.related}
+    record = load_record(entity_name, payload["id"], related)
+    if record is None:
+        return 0
+    depth = int(cause.get("depth", 0))
+    chain = list(cause.get("chain", []))
+    done_before = set(
+        AutomationRun.objects.filter(
+            rule_id__in=[rule.id for rule in rules], dedupe_key=event_id
+        ).values_list("rule_id", flat=True)
+    )
+    changes = payload.get("changes") or {}
+    event = {"id": event_id, "name": name, "payload": payload}
+    new_runs = []
+    for rule in rules:
+        if rule.id in done_before:
+            continue
+        if rule.trigger == TriggerKind.STILL_MATCHING:
+            _hold(rule, record, memo)
+            continue
+        run = AutomationRun(
+            rule_id=rule.id,
+            entity=entity_name,
+            record_id=record.pk,
+            dedupe_key=event_id,
+            trigger=rule.trigger,
+            event=event,
+            depth=depth,
+            chain=chain,
+        )
+        link = _link(rule.id, entity_name, record.pk)
+        if link in chain:
+            run.status = RunStatus.SKIPPED
+            run.error = _(
+                "Not run: this rule's own actions changed the record (a rule does not "
+                "trigger itself again)."
+            )
+            logger.info("Automation rule %s not re-triggered by itself on %s", rule.id, link)
+        elif not _matches(entity_name, rule.conditions, record, changes, memo):
+            run.status = RunStatus.SKIPPED
+        elif depth >= MAX_DEPTH:
+            run.status = RunStatus.FAILED
+            run.error = _(
+                "Stopped: %(depth)s rule runs already led to this change; rules may chain "
+                "at most %(limit)s deep. Check the rules for a loop: %(chain)s"
+            ) % {"depth": depth, "limit": MAX_DEPTH, "chain": " → ".join(chain)}
+            logger.error("Automation loop stopped at depth %s: %s", depth, " → ".join(chain))
+        new_runs.append(run)
+    return _record_and_execute(new_runs, record)
+
+
+def _link(rule_id: int, entity_name: str, record_id: int) -> str:
+    return f"{rule_id}:{entity_name}:{record_id}"
+
+
+def _record_and_execute(new_runs: list[AutomationRun], record=None) -> int:
+    """Insert runs (a cause already handled is ignored), count outcomes, execute queued ones."""
+    if not new_runs:
+        return 0
+    now = timezone.now()
+    for run in new_runs:
+        if run.status != RunStatus.QUEUED:
+            run.finished_at = now
+    AutomationRun.objects.bulk_create(new_runs, ignore_conflicts=True)
+    _count(new_runs, RunStatus.SKIPPED, "skipped_count")
+    _count(new_runs, RunStatus.FAILED, "failed_count")
+    queued = [run for run in new_runs if run.status == RunStatus.QUEUED]
+    if queued:
+        keys = {run.dedupe_key for run in queued}
+        for run_id in AutomationRun.objects.filter(
+            rule_id__in={run.rule_id for run in queued},
+            dedupe_key__in=keys,
+            status=RunStatus.QUEUED,
+        ).values_list("pk", flat=True):
+            run_execute(run_id, record=record)
+    return len(new_runs)
+
+
+def _count(runs: list[AutomationRun], status: str, column: str) -> None:
+    rule_ids = [run.rule_id for run in runs if run.status == status]
+    if not rule_ids:
+        return
+    by_rule: dict[int, int] = {}
+    for rule_id in rule_ids:
+        by_rule[rule_id] = by_rule.get(rule_id, 0) + 1
+    for amount in set(by_rule.values()):
+        AutomationRule.objects.filter(
+            pk__in=[rule_id for rule_id, count in by_rule.items() if count == amount]
+        ).update(**{column: F(column) + amount, "last_run_at": timezone.now()})
+
+
+# --- Executing a run -----------------------------------------------------------------------
+
+
+def _claim(run_id: int, now: datetime.datetime) -> bool:
+    due = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RETRYING, next_attempt_at__lte=now)
+    return (
+        AutomationRun.objects.filter(due, pk=run_id).update(
+            status=RunStatus.RUNNING, attempts=F("attempts") + 1, started_at=now
+        )
+        == 1
+    )
+
+
+def run_execute(run_id: int, *, record=None, now: datetime.datetime | None = None) -> bool:
+    """Do a queued or due run's actions if this worker claims it; tell whether it ran."""
+    now = now or timezone.now()
+    if not _claim(run_id, now):
+        return False
+    run = AutomationRun.objects.select_related("rule", "rule__owner").get(pk=run_id)
+    rule = run.rule
+    if record is None or record.pk != run.record_id:
+        record = load_record(run.entity, run.record_id)
+    started = time.monotonic()
+    if record is None:
+        _finish(run, started, error=_("The record no longer exists."), retry=False)
+        return True
+    specs = list(rule.actions or [])
+    results = run.results if len(run.results or []) == len(specs) else []
+    results = results or [{"type": spec.get("type"), "status": "pending"} for spec in specs]
+    chain = [*run.chain, _link(rule.pk, run.entity, run.record_id)]
+    token = events.cause.set({"depth": run.depth + 1, "chain": chain, "rule": rule.pk})
+    error, retry = "", False
+    try:
+        for number, spec in enumerate(specs):
+            if results[number].get("status") == "done":
+                continue
+            outcome = _run_action(rule, run, record, spec)
+            results[number] = {"type": spec.get("type"), **outcome}
+            if outcome["status"] != "done":
+                error = _("Action %(n)s (%(action)s) failed: %(error)s") % {
+                    "n": number + 1,
+                    "action": _action_label(spec.get("type")),
+                    "error": outcome["error"],
+                }
+                retry = outcome.pop("retry", False)
+                results[number].pop("retry", None)
+                break
+    finally:
+        events.cause.reset(token)
+    run.results = results
+    _finish(run, started, error=error, retry=retry)
+    return True
+
+
+def _action_label(key: Any) -> str:
+    action = actions.get_action(str(key))
+    return str(action.label) if action else str(key)
+
+
+def _run_action(rule, run, record, spec: dict[str, Any]) -> dict[str, Any]:
+    action = actions.get_action(str(spec.get("type")))
+    if action is None:
+        return {"status": "failed", "error": _("This action no longer exists."), "retry": False}
+    context = actions.ActionContext(
+        entity_name=run.entity,
+        record=record,
+        event=run.event,
+        rule=rule,
+        run=run,
+        depth=run.depth,
+        actor=rule.owner,
+    )
+    try:
+        with transaction.atomic():
+            text = action.run(context, spec.get("params") or {})
+    except actions.ActionFailed as failure:
+        return {"status": "failed", "error": str(failure), "retry": action.retry}
+    except Exception as failure:  # an action's bug is shown in the run, not lost
+        logger.exception("Automation action %s failed in run %s", action.key, run.pk)
+        return {
+            "status": "failed",
+            "error": f"{type(failure).__name__}: {failure}",
+            "retry": action.retry,
+        }
+    # The record may have changed; the next action reads it fresh.
+    record.refresh_from_db()
+    return {"status": "done", "result": str(text or "")}
+
+
+def _finish(run: AutomationRun, started: float, *, error: str, retry: bool) -> None:
+    now = timezone.now()
+    elapsed = round((time.monotonic() - started) * 1000)
+    run.duration_ms = (run.duration_ms or 0) + elapsed if run.attempts > 1 else elapsed
+    run.error = error[:4000]
+    counter = None
+    if not error:
+        run.status, run.finished_at, run.next_attempt_at = RunStatus.DONE, now, None
+        counter = "done_count"
+    elif retry and run.attempts <= len(RETRY_DELAYS):
+        run.status = RunStatus.RETRYING
+        run.next_attempt_at = now + datetime.timedelta(seconds=RETRY_DELAYS[run.attempts - 1])
+    else:
+        run.status, run.finished_at, run.next_attempt_at = RunStatus.FAILED, now, None
+        counter = "failed_count"
+        logger.warning("Automation run %s failed: %s", run.pk, error)
+    run.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "next_attempt_at",
+            "duration_ms",
+            "results",
+            "error",
+        ]
+    )
+    if counter:
+        AutomationRule.objects.filter(pk=run.rule_id).update(
+            **{counter: F(counter) + 1},
+            duration_total_ms=F("duration_total_ms") + run.duration_ms,
+            last_run_at=now,
+        )
+
+
+def runs_retry_due(now: datetime.datetime | None = None) -> int:
+    """Execute the runs whose retry is due; return how many ran."""
+    now = now or timezone.now()
+    ran = 0
+    while True:
+        due = list(
+            AutomationRun.objects.filter(status=RunStatus.RETRYING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not due:
+            return ran
+        for run_id in due:
+            ran += run_execute(run_id, now=now)
+
+
+def run_retry(*, run_ids: list[int]) -> int:
+    """Queue failed runs again now (the monitor's retry); return how many."""
+    failed = list(
+        AutomationRun.objects.filter(pk__in=run_ids, status=RunStatus.FAILED).values_list(
+            "pk", "rule_id"
+        )
+    )
+    if not failed:
+        return 0
+    ids = [pk for pk, _rule in failed]
+    count = AutomationRun.objects.filter(pk__in=ids, status=RunStatus.FAILED).update(
+        status=RunStatus.RETRYING, next_attempt_at=timezone.now(), attempts=0, finished_at=None
+    )
+    by_rule: dict[int, int] = {}
+    for _pk, rule_id in failed:
+        by_rule[rule_id] = by_rule.get(rule_id, 0) + 1
+    for rule_id, amount in by_rule.items():
+        AutomationRule.objects.filter(pk=rule_id).update(
+            failed_count=Greatest(F("failed_count") - amount, 0)
+        )
+    from guanxi.workflow.automation_tasks import automation_execute
+
+    for pk in ids:
+        automation_execute(pk)
+    return count
+
+
+# --- Still matching after N business hours -------------------------------------------------
+
+
+def still_matching_key(rule_id: int, record_id: int) -> str:
+    return f"automation:{rule_id}:{record_id}"
+
+
+def _hold(rule: RuleSpec, record, memo: dict) -> None:
+    """Start the rule's clock on a record that meets the conditions; stop it otherwise."""
+    from guanxi.workflow import timer_services
+
+    key = still_matching_key(rule.id, record.pk)
+    if _matches(rule.entity, rule.conditions, record, memo=memo):
+        team = None
+        if rule.params.get("team"):
+            from guanxi.core.models import Team
+
+            team = Team.objects.filter(pk=rule.params["team"]).first()
+        timer_services.timer_start(
+            key=key,
+            handler=STILL_MATCHING_HANDLER,
+            entity=rule.entity,
+            record_id=record.pk,
+            business_minutes=int(rule.params.get("hours") or 1) * 60,
+            team=team,
+            payload={"rule": rule.id},
+            replace=False,
+        )
+    else:
+        timer_services.timer_cancel(key)
+
+
+def still_matching_fired(timer) -> None:
+    """Act on a record that still meets a rule's conditions when its timer is due."""
+    rule = AutomationRule.objects.filter(pk=timer.payload.get("rule"), is_active=True).first()
+    if rule is None:
+        return
+    record = load_record(rule.entity, timer.record_id)
+    if record is None:
+        return
+    run = AutomationRun(
+        rule_id=rule.pk,
+        entity=rule.entity,
+        record_id=record.pk,
+        dedupe_key=f"still:{timer.pk}:{timer.started_at:%Y%m%d%H%M%S}",
+        trigger=rule.trigger,
+        event={"name": "timer", "payload": {"key": timer.key, "due_at": str(timer.due_at)}},
+    )
+    if not conditions.matches(rule.entity, rule.conditions, record):
+        run.status = RunStatus.SKIPPED
+    _record_and_execute([run], record)

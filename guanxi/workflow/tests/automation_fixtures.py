@@ -17,8 +17,8 @@ STATE = {"fail": 0, "calls": []}
 
 
 class SetFieldForm(actions.ParamsForm):
-    field = forms.CharField()
-    value = forms.CharField(required=False)
+    field = forms.CharField(label="Field")
+    value = forms.CharField(label="Value", required=False)
 
 
 def _set_field(context: actions.ActionContext, params: dict) -> str:

@@ -161,7 +161,7 @@ def test_validation_messages_of_trigger_settings_and_actions_in_both_languages(a
     with translation.override("zh-hans"):
         _cleaned, errors = automation_rule_validate(data)
     assert errors["conditions"] == ["“变化”类条件需要一次保存来比较；这个触发条件没有保存。"]
-    assert errors["trigger_params"][0].startswith("无活动天数：")
+    assert errors["trigger_params"][0].startswith("无活动天数: ")
     stage = RuleData(
         name="x",
         entity="account",

@@ -38,6 +38,7 @@ class AutomationRuleIn(Schema):
     conditions: dict[str, Any] | None = None
     actions: list[dict[str, Any]] | None = None
     is_active: bool | None = None
+    log_skipped: bool | None = None
     order: int | None = None
     owner: int | None = None
     version: int | None = None
@@ -53,6 +54,7 @@ class AutomationRuleOut(Schema):
     conditions: dict[str, Any]
     actions: list[dict[str, Any]]
     is_active: bool
+    log_skipped: bool
     order: int
     owner: int
     version: int
@@ -149,6 +151,7 @@ def _save(request, rule: AutomationRule | None, payload: AutomationRuleIn) -> Au
             "conditions": rule.conditions,
             "actions": rule.actions,
             "is_active": rule.is_active,
+            "log_skipped": rule.log_skipped,
             "order": rule.order,
             "owner_id": rule.owner_id,
         }

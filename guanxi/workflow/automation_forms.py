@@ -34,6 +34,11 @@ class AutomationRuleForm(forms.Form):
     )
     order = forms.IntegerField(label=_("Order"), min_value=0, initial=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    log_skipped = forms.BooleanField(
+        label=_("Record skipped runs"),
+        required=False,
+        help_text=_("A run for every record the conditions did not hold for (to find out why)."),
+    )
 
     def __init__(self, *args, entity_name: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -41,6 +41,16 @@ class AutomationRule(BaseModel):
     # [{"type": action key, "params": {...}}, ...] run in this order.
     actions = models.JSONField(_("actions"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Skipped runs are counted; rows for them only while someone looks into a rule (a rule
+    # listening to every save would otherwise add a row per save).
+    log_skipped = models.BooleanField(
+        _("record skipped runs"),
+        default=False,
+        help_text=_(
+            "Keep a run for every record the conditions did not hold for, to see why the "
+            "rule did not act. Skipped runs are always counted."
+        ),
+    )
     order = models.PositiveIntegerField(_("order"), default=100)
     # The user the actions act as.
     owner = models.ForeignKey(

@@ -29,6 +29,7 @@ class RuleData:
     conditions: Any = field(default_factory=dict)
     actions: Any = field(default_factory=list)
     is_active: bool = True
+    log_skipped: bool = False
     order: int = 100
     owner_id: int | None = None
 
@@ -40,6 +41,7 @@ def automation_rule_validate(data: RuleData) -> tuple[dict[str, Any], dict[str, 
         "name": (data.name or "").strip()[:200],
         "description": data.description or "",
         "is_active": bool(data.is_active),
+        "log_skipped": bool(data.log_skipped),
         "order": data.order if isinstance(data.order, int) and data.order >= 0 else 100,
     }
     if not cleaned["name"]:
@@ -50,9 +52,10 @@ def automation_rule_validate(data: RuleData) -> tuple[dict[str, Any], dict[str, 
     cleaned["entity"] = data.entity
     params, messages = automation_triggers.validate(data.entity, data.trigger, data.trigger_params)
     if messages:
-        errors["trigger_params" if data.trigger in automation_triggers.FORMS else "trigger"] = (
-            messages
+        kind_ok = data.trigger in automation_triggers.FORMS and automation_triggers.applies(
+            data.trigger, data.entity
         )
+        errors["trigger_params" if kind_ok else "trigger"] = messages
     cleaned["trigger"], cleaned["trigger_params"] = data.trigger, params
     tree, messages = conditions.validate(data.entity, data.conditions or {})
     if messages:

@@ -28,3 +28,9 @@ def automation_scan() -> int:
 def automation_retry_and_fire_timers() -> int:
     """Retry the runs whose backoff is over and fire the due timers."""
     return automation_engine.runs_retry_due() + timer_services.timers_fire()
+
+
+@db_periodic_task(crontab(hour="3", minute="40"))
+def automation_purge() -> int:
+    """Delete old skipped runs (their counts stay on the rules)."""
+    return automation_engine.runs_purge()

@@ -76,6 +76,7 @@ def rule_edit(request, pk: int | None = None):
             "owner": rule.owner_id,
             "order": rule.order,
             "is_active": rule.is_active,
+            "log_skipped": rule.log_skipped,
         }
     form = AutomationRuleForm(initial=initial, entity_name=entity_name)
     kind = rule.trigger if rule else automation_triggers.kinds_for(entity_name)[0][0]
@@ -128,6 +129,7 @@ def _save(request, rule, entity_name):
             conditions=form.cleaned_data["conditions"],
             actions=[{"type": row.key, "params": row.params()} for row in rows],
             is_active=form.cleaned_data["is_active"],
+            log_skipped=form.cleaned_data["log_skipped"],
             order=form.cleaned_data["order"],
             owner_id=form.cleaned_data["owner"].pk,
         )

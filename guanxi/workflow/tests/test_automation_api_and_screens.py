@@ -100,7 +100,8 @@ def test_api_creates_reads_changes_and_deletes_a_rule(admin_user):
                 "conditions": ["Condition 1: unknown field “nope”."],
                 "actions": ["Action 1: Unknown action “fly”."],
                 "trigger_params": [
-                    "Date field: Select a valid choice. missing is not one of the available choices."
+                    "Date field: Select a valid choice. missing is not one of the available "
+                    "choices."
                 ],
             },
         ),

@@ -38,14 +38,15 @@ def test_created_rule_runs_when_conditions_hold_and_records_skips(admin_user, sa
         admin_user,
         trigger="created",
         conditions={"match": "all", "rules": [{"field": "city", "op": "eq", "value": "杭州"}]},
+        log_skipped=True,
     )
     with saving():
         hangzhou = AccountFactory(city="杭州")
         shanghai = AccountFactory(city="上海")
         for account in (hangzhou, shanghai):
             fx.user_saves(admin_user, account, name=account.name)  # an update: not "created"
-        from guanxi.core.services import record_written
         from guanxi.core import registry
+        from guanxi.core.services import record_written
 
         for account in (hangzhou, shanghai):
             record_written(
@@ -72,6 +73,7 @@ def test_field_changed_to_a_value_and_groups_with_custom_and_related_fields(admi
     rule = fx.make_rule(
         admin_user,
         entity="contact",
+        log_skipped=True,
         trigger="field_changed",
         trigger_params={"field": "title", "op": "changed_to", "value": "总经理"},
         conditions={
@@ -103,6 +105,19 @@ def test_field_changed_to_a_value_and_groups_with_custom_and_related_fields(admi
         plain.pk: "skipped",
         elsewhere.pk: "skipped",
     }
+
+
+def test_skipped_runs_are_counted_and_kept_only_when_asked(admin_user, saving):
+    quiet = fx.make_rule(
+        admin_user,
+        conditions={"match": "all", "rules": [{"field": "city", "op": "eq", "value": "杭州"}]},
+    )
+    with saving():
+        fx.user_saves(admin_user, AccountFactory(city="上海"), phone="1")
+        fx.user_saves(admin_user, AccountFactory(city="上海"), phone="2")
+    quiet.refresh_from_db()
+    assert (quiet.skipped_count, quiet.done_count) == (2, 0)
+    assert runs(rule=quiet) == []
 
 
 def test_the_same_event_twice_runs_a_rule_once(admin_user, saving):

@@ -155,16 +155,20 @@ def test_still_matching_after_business_hours_acts_once_and_cancels_when_it_stops
     waiting = AccountFactory(grade="")
     fixed = AccountFactory(grade="")
     # Friday 16:00 in Shanghai: 4 business hours later is Monday 11:00 (09–12, 13–18).
-    with time_machine.travel(at(2026, 12, 4, 16), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            fx.user_saves(admin_user, waiting, grade="vip")
-            fx.user_saves(admin_user, fixed, grade="vip")
+    with (
+        time_machine.travel(at(2026, 12, 4, 16), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        fx.user_saves(admin_user, waiting, grade="vip")
+        fx.user_saves(admin_user, fixed, grade="vip")
     timer = Timer.objects.get(key=f"automation:{rule.pk}:{waiting.pk}")
     assert timer.due_at == at(2026, 12, 7, 11)
-    with time_machine.travel(at(2026, 12, 5, 10), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            fx.user_saves(admin_user, waiting, phone="1")  # still matching: clock kept
-            fx.user_saves(admin_user, fixed, grade="ordinary")  # no longer: cancelled
+    with (
+        time_machine.travel(at(2026, 12, 5, 10), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        fx.user_saves(admin_user, waiting, phone="1")  # still matching: clock kept
+        fx.user_saves(admin_user, fixed, grade="ordinary")  # no longer: cancelled
     assert Timer.objects.get(key=timer.key).due_at == at(2026, 12, 7, 11)
     assert Timer.objects.get(key=f"automation:{rule.pk}:{fixed.pk}").status == "cancelled"
     with time_machine.travel(at(2026, 12, 7, 10, 59), tick=False):

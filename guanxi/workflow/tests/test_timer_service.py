@@ -1,6 +1,7 @@
 """The timer service: business-time due dates, replace, cancel, fire once, retry, fail."""
 
 import datetime
+import itertools
 import zoneinfo
 
 import pytest
@@ -94,7 +95,7 @@ def test_a_failing_handler_is_retried_with_backoff_then_failed():
         timer_services.timers_fire(now=moments[-1])
         moments.append(Timer.objects.get(key="bad").due_at)
     timer = Timer.objects.get(key="bad")
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(moments, moments[1:])]
+    gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(moments)]
     assert gaps[:4] == [60, 300, 1800, 7200]
     assert (timer.status, timer.attempts) == ("failed", 5)
     assert timer.last_error == "RuntimeError: SLA service unreachable"

@@ -148,3 +148,41 @@ def _rules_changed() -> None:
     # Now for this process, and again once committed so no other worker keeps the old set.
     automation_engine.rules_changed()
     transaction.on_commit(automation_engine.rules_changed)
+
+
+@dataclass
+class DryRun:
+    """What a rule would do on one record now: each condition's outcome and the actions."""
+
+    record: Any
+    conditions: list[tuple[str, bool | None]]
+    holds: bool
+    actions: list[str]
+
+
+def automation_rule_dry_run(rule: AutomationRule, record) -> DryRun:
+    """Evaluate a rule's conditions on a record and describe its actions; change nothing.
+
+    A condition on a change ("changed to …") needs a save to compare with: it shows as
+    undecided (None) and counts as holding.
+    """
+    tree = rule.conditions or {}
+    results: list[tuple[str, bool | None]] = []
+    for item in tree.get("rules", []):
+        one = item if "rules" in item else {"match": "all", "rules": [item]}
+        text = conditions.describe(rule.entity, one)
+        if conditions.uses_changes(one):
+            results.append((text, None))
+        else:
+            results.append((text, conditions.matches(rule.entity, one, record)))
+    decided = [outcome is not False for _text, outcome in results]
+    holds = all(decided) if tree.get("match", "all") == "all" else any(decided) or not results
+    described = []
+    for spec in rule.actions or []:
+        action = actions.get_action(str(spec.get("type")))
+        if action is None:
+            described.append(_("This action no longer exists."))
+            continue
+        text = action.describe(rule.entity, spec.get("params") or {})
+        described.append(f"{action.label}: {text}" if text else str(action.label))
+    return DryRun(record=record, conditions=results, holds=holds, actions=described)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/automation/trigger/", views.trigger_fields, name="automation_trigger_fields"),
     path("settings/automation/action/", views.action_row, name="automation_action_row"),
     path("settings/automation/<int:pk>/", views.rule_edit, name="automation_rule_edit"),
+    path("settings/automation/<int:pk>/test/", views.rule_test, name="automation_rule_test"),
     path("settings/automation/<int:pk>/toggle/", views.rule_toggle, name="automation_rule_toggle"),
     path("settings/automation/<int:pk>/delete/", views.rule_delete, name="automation_rule_delete"),
     path("settings/automation/runs/", views.run_list, name="automation_run_list"),

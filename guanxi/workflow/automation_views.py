@@ -26,6 +26,7 @@ from guanxi.workflow.automation_models import AutomationRule, AutomationRun, Run
 from guanxi.workflow.automation_services import (
     RuleData,
     automation_rule_delete,
+    automation_rule_dry_run,
     automation_rule_save,
     automation_rule_toggle,
     automation_rule_validate,
@@ -186,6 +187,23 @@ def action_row(request):
     row.position = index + 1
     return render(
         request, "workflow/automation/partials/action_row.html", {"row": row, "entity": entity_name}
+    )
+
+
+@settings_required
+def rule_test(request, pk: int):
+    """Show what the rule would do on one record (by its id), without doing it (HTMX)."""
+    rule = get_object_or_404(AutomationRule, pk=pk)
+    raw = request.GET.get("record", "").strip()
+    record = None
+    if raw.isdigit():
+        record = automation_engine.load_record(rule.entity, int(raw))
+    result = automation_rule_dry_run(rule, record) if record is not None else None
+    return render(
+        request,
+        "workflow/automation/partials/dry_run.html",
+        {"rule": rule, "result": result, "asked": raw},
+        status=200 if result or not raw else 404,
     )
 
 

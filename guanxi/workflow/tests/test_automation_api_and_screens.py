@@ -356,3 +356,40 @@ def test_retry_is_idempotent_with_two_workers(admin_user):
     automation_engine.runs_retry_due()
     assert automation_engine.run_execute(run.pk) is False  # already done by the first
     assert len(fx.STATE["calls"]) == 1
+
+
+def test_test_on_a_record_shows_each_condition_and_changes_nothing(admin_client, admin_user):
+    rule = fx.make_rule(
+        admin_user,
+        conditions={
+            "match": "all",
+            "rules": [
+                {"field": "city", "op": "eq", "value": "杭州"},
+                {"field": "grade", "op": "eq", "value": "vip"},
+            ],
+        },
+        actions=[{"type": "test_set_field", "params": {"field": "province", "value": "浙江"}}],
+    )
+    account = AccountFactory(city="杭州", grade="ordinary", province="")
+    url = reverse("web:automation_rule_test", args=[rule.pk])
+    page = admin_client.get(url, {"record": account.pk}).content.decode()
+    assert "The conditions do not hold" in page
+    assert "City is 杭州" in page and "Customer grade is VIP" in page
+    assert "Set a field (test)" in page
+    AccountFactory._meta.model.objects.filter(pk=account.pk).update(grade="vip")
+    page = admin_client.get(url, {"record": account.pk}).content.decode()
+    assert "The conditions hold" in page
+    assert admin_client.get(url, {"record": 999999}).status_code == 404
+    account.refresh_from_db()
+    assert account.province == ""
+    assert AutomationRun.objects.count() == 0
+
+
+def test_rule_list_api_in_fixed_queries(admin_user, django_assert_num_queries):
+    client = Client(**bearer(admin_user))
+    for number in range(3):
+        fx.make_rule(admin_user, name=f"R{number}")
+    with django_assert_num_queries(4):  # token, page, count, last use
+        body = client.get("/api/v1/automation-rules").json()
+    assert [item["name"] for item in body["items"]] == ["R0", "R1", "R2"]
+    assert body["count"] == 3

@@ -218,20 +218,15 @@ def _handle_event(event_id, name, payload, cause, memo) -> int:
         return 0
     depth = int(cause.get("depth", 0))
     chain = list(cause.get("chain", []))
-    done_before = set(
-        AutomationRun.objects.filter(
-            rule_id__in=[rule.id for rule in rules], dedupe_key=event_id
-        ).values_list("rule_id", flat=True)
-    )
     changes = payload.get("changes") or {}
     event = {"id": event_id, "name": name, "payload": payload}
     # A skipped run keeps what the event was, not its whole payload (they are many).
     brief = {"id": event_id, "name": name}
     new_runs = []
     counters = Counters()
+    # A cause handled before is refused by the runs' unique (rule, cause) on insert; no
+    # query asks first (only the count of an unlogged skip is added again then).
     for rule in rules:
-        if rule.id in done_before:
-            continue
         if rule.trigger == TriggerKind.STILL_MATCHING:
             _hold(rule, record, memo)
             continue
@@ -509,9 +504,25 @@ def _finish(run: AutomationRun, started: float, counters: Counters, *, error: st
     else:
         run.status, run.finished_at, run.next_attempt_at = RunStatus.FAILED, now, None
         logger.warning("Automation run %s failed: %s", run.pk, error)
-    fields = ["status", "finished_at", "next_attempt_at", "duration_ms", "results", "error"]
-    run.save(update_fields=fields)
+    _save_outcome(run)
     counters.add(run.rule_id, run.status, run.duration_ms)
+
+
+_OUTCOME = ("status", "finished_at", "next_attempt_at", "duration_ms", "results", "error")
+
+
+def _save_outcome(run: AutomationRun) -> None:
+    """Write a run's outcome: one plain UPDATE (every matched run ends with one)."""
+    meta = AutomationRun._meta
+    quote = connection.ops.quote_name
+    values = [
+        meta.get_field(name).get_db_prep_save(getattr(run, name), connection) for name in _OUTCOME
+    ]
+    assignments = ", ".join(f"{quote(name)} = %s" for name in _OUTCOME)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE id = %s", [*values, run.pk]
+        )
 
 
 def runs_retry_due(now: datetime.datetime | None = None) -> int:
@@ -531,6 +542,20 @@ def runs_retry_due(now: datetime.datetime | None = None) -> int:
 
 
 SKIPPED_KEPT_DAYS = 30
+# A run still "running" after this long lost its worker (a crash, a deploy): retry it.
+STUCK_AFTER = datetime.timedelta(minutes=30)
+
+
+def runs_release_stuck(now: datetime.datetime | None = None) -> int:
+    """Queue again the runs whose worker stopped half-way; return how many."""
+    now = now or timezone.now()
+    return AutomationRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=now - STUCK_AFTER
+    ).update(
+        status=RunStatus.RETRYING,
+        next_attempt_at=now,
+        error=_("The worker stopped during the run; it runs again."),
+    )
 
 
 def runs_purge(now: datetime.datetime | None = None) -> int:

@@ -27,6 +27,7 @@ def automation_scan() -> int:
 @db_periodic_task(crontab(minute="*"))
 def automation_retry_and_fire_timers() -> int:
     """Retry the runs whose backoff is over and fire the due timers."""
+    automation_engine.runs_release_stuck()
     return automation_engine.runs_retry_due() + timer_services.timers_fire()
 
 

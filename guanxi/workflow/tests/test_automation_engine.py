@@ -265,3 +265,36 @@ def test_an_inactive_rule_does_not_run(admin_user, saving):
         fx.user_saves(admin_user, AccountFactory(), city="杭州")
     assert runs() == []
     assert AutomationRule.objects.get(pk=rule.pk).is_active is False
+
+
+def test_a_run_whose_worker_stopped_runs_again(admin_user):
+    rule = fx.make_rule(admin_user)
+    account = AccountFactory()
+    start = datetime.datetime(2026, 12, 1, 2, 0, tzinfo=datetime.UTC)
+    run = AutomationRun.objects.create(
+        rule=rule,
+        entity="account",
+        record_id=account.pk,
+        dedupe_key="crash",
+        trigger="updated",
+        status="running",
+        attempts=1,
+        started_at=start,
+    )
+    with time_machine.travel(start + datetime.timedelta(minutes=29), tick=False):
+        assert automation_engine.runs_release_stuck() == 0
+    with time_machine.travel(start + datetime.timedelta(minutes=31), tick=False):
+        assert automation_engine.runs_release_stuck() == 1
+        assert automation_engine.runs_retry_due() == 1
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.error) == ("done", 2, "")
+    assert fx.STATE["calls"] == [("remember", "account", account.pk, 0)]
+
+
+def test_run_automations_command_scans_retries_and_fires(admin_user, capsys):
+    from django.core.management import call_command
+
+    call_command("run_automations")
+    assert capsys.readouterr().out.strip() == (
+        "Recorded 0 rule runs; retried 0 runs; fired 0 timers."
+    )

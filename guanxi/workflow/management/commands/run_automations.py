@@ -10,6 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         recorded = automation_scans.scan_due()
+        automation_engine.runs_release_stuck()
         retried = automation_engine.runs_retry_due()
         fired = timer_services.timers_fire()
         self.stdout.write(

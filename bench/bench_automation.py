@@ -13,8 +13,8 @@ worker does with them: `handle_event` per event, in-process, as the Huey task ca
 The action of every rule is a bench action that writes one row (touches the record's
 `updated_at`), so the figure is the engine's cost plus one write per action, not the cost
 of sending email or SMS. The conditions are specific, as real rules are: about one rule
-in twenty whose trigger fires acts (≈1 action per change). It deletes its own rules and runs first: run it on a bench
-database.
+in twenty whose trigger fires acts (≈1 action per change). It deletes its own rules and
+runs first: run it on a bench database.
 """
 
 from __future__ import annotations

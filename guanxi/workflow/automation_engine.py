@@ -226,9 +226,11 @@ def _handle_event(event_id, name, payload, cause, memo) -> int:
     counters = Counters()
     # A cause handled before is refused by the runs' unique (rule, cause) on insert; no
     # query asks first (only the count of an unlogged skip is added again then).
+    holding = [rule for rule in rules if rule.trigger == TriggerKind.STILL_MATCHING]
+    if holding:
+        _hold_all(holding, record, memo)
     for rule in rules:
         if rule.trigger == TriggerKind.STILL_MATCHING:
-            _hold(rule, record, memo)
             continue
         link = _link(rule.id, entity_name, record.pk)
         status, error, shown = RunStatus.QUEUED, "", event
@@ -309,31 +311,49 @@ def _record_and_execute(
 
 
 def _insert(runs: list[AutomationRun]) -> list[AutomationRun]:
-    try:
-        with transaction.atomic():
-            AutomationRun.objects.bulk_create(runs)
-    except IntegrityError:
-        inserted = []
-        for run in runs:
-            run.pk = None
-            try:
-                with transaction.atomic():
-                    run.save(force_insert=True)
-            except IntegrityError:
-                continue
+    """Insert runs and return the ones inserted (a cause handled before is left out)."""
+    if connection.vendor in ("postgresql", "sqlite"):
+        return _insert_returning(runs)
+    inserted = []
+    for run in runs:
+        try:
+            with transaction.atomic():
+                run.save(force_insert=True)
+        except IntegrityError:
+            continue
+        inserted.append(run)
+    return inserted
+
+
+def _insert_returning(runs: list[AutomationRun]) -> list[AutomationRun]:
+    """One INSERT … ON CONFLICT DO NOTHING RETURNING: no savepoint, no second query."""
+    meta = AutomationRun._meta
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    rows, params = [], []
+    for run in runs:
+        run.created_at = run.created_at or now
+        rows.append("(" + ", ".join("%s" for _field in fields) + ")")
+        params += [
+            field.get_db_prep_save(getattr(run, field.attname), connection) for field in fields
+        ]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join(rows)} ON CONFLICT DO NOTHING RETURNING id, rule_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = {rule_id: pk for pk, rule_id in cursor.fetchall()}
+    inserted = []
+    for run in runs:
+        # Within one insert every run has its own rule (one event) or its own cause.
+        pk = returned.get(run.rule_id)
+        if pk is not None:
+            run.pk = pk
+            run._state.adding = False
             inserted.append(run)
-        return inserted
-    if runs and runs[0].pk is None:  # a database without INSERT … RETURNING
-        found = {
-            (rule_id, key): pk
-            for pk, rule_id, key in AutomationRun.objects.filter(
-                rule_id__in={run.rule_id for run in runs},
-                dedupe_key__in={run.dedupe_key for run in runs},
-            ).values_list("pk", "rule_id", "dedupe_key")
-        }
-        for run in runs:
-            run.pk = found.get((run.rule_id, run.dedupe_key))
-    return runs
+    return inserted
 
 
 def _rules_by_id(ids: set[int]) -> dict[int, AutomationRule]:
@@ -607,29 +627,42 @@ def still_matching_key(rule_id: int, record_id: int) -> str:
     return f"automation:{rule_id}:{record_id}"
 
 
-def _hold(rule: RuleSpec, record, memo: dict) -> None:
-    """Start the rule's clock on a record that meets the conditions; stop it otherwise."""
+def _hold_all(rules: list[RuleSpec], record, memo: dict) -> None:
+    """Start each rule's clock on a record that meets its conditions; stop it otherwise.
+
+    One query finds the clocks already running, so a save that changes nothing about
+    them costs nothing more.
+    """
     from guanxi.workflow import timer_services
+    from guanxi.workflow.timer_models import Timer, TimerStatus
 
-    key = still_matching_key(rule.id, record.pk)
-    if _matches(rule.entity, rule.conditions, record, memo=memo):
-        team = None
-        if rule.params.get("team"):
-            from guanxi.core.models import Team
-
-            team = Team.objects.filter(pk=rule.params["team"]).first()
-        timer_services.timer_start(
-            key=key,
-            handler=STILL_MATCHING_HANDLER,
-            entity=rule.entity,
-            record_id=record.pk,
-            business_minutes=int(rule.params.get("hours") or 1) * 60,
-            team=team,
-            payload={"rule": rule.id},
-            replace=False,
+    keys = {rule.id: still_matching_key(rule.id, record.pk) for rule in rules}
+    running = set(
+        Timer.objects.filter(key__in=keys.values(), status=TimerStatus.PENDING).values_list(
+            "key", flat=True
         )
-    else:
-        timer_services.timer_cancel(key)
+    )
+    for rule in rules:
+        key = keys[rule.id]
+        holds = _matches(rule.entity, rule.conditions, record, memo=memo)
+        if holds and key not in running:
+            team = None
+            if rule.params.get("team"):
+                from guanxi.core.models import Team
+
+                team = Team.objects.filter(pk=rule.params["team"]).first()
+            timer_services.timer_start(
+                key=key,
+                handler=STILL_MATCHING_HANDLER,
+                entity=rule.entity,
+                record_id=record.pk,
+                business_minutes=int(rule.params.get("hours") or 1) * 60,
+                team=team,
+                payload={"rule": rule.id},
+                replace=False,
+            )
+        elif not holds and key in running:
+            timer_services.timer_cancel(key)
 
 
 def still_matching_fired(timer) -> None:

@@ -68,21 +68,23 @@ class RuleSpec:
 
 # --- The index of active rules -------------------------------------------------------------
 
-_local: dict[str, Any] = {"version": None, "index": {}}
+_local: dict[str, Any] = {"version": None, "index": {}, "built": 0.0}
+INDEX_TTL = 300
 
 
 def rules_changed() -> None:
-    """Forget the cached index of active rules (every process reloads it on next use)."""
+    """Forget the index of active rules: processes sharing the cache reload it on next use.
+
+    With the embedded per-process cache, other processes reload it within `INDEX_TTL`.
+    """
     cache.set(INDEX_VERSION_KEY, uuid.uuid4().hex, None)
+    _local["version"] = None
 
 
 def rule_index() -> dict[str, list[RuleSpec]]:
     """Return the active rules by entity, in their order; one cache read when unchanged."""
-    version = cache.get(INDEX_VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.set(INDEX_VERSION_KEY, version, None)
-    if _local["version"] == version:
+    version = cache.get(INDEX_VERSION_KEY) or "initial"
+    if _local["version"] == version and time.monotonic() - _local["built"] < INDEX_TTL:
         return _local["index"]
     index: dict[str, list[RuleSpec]] = {}
     for rule in AutomationRule.objects.filter(is_active=True).order_by("order", "id"):
@@ -101,7 +103,7 @@ def rule_index() -> dict[str, list[RuleSpec]]:
                 log_skipped=rule.log_skipped,
             )
         )
-    _local.update(version=version, index=index, rules={}, fields={})
+    _local.update(version=version, index=index, rules={}, fields={}, built=time.monotonic())
     return index
 
 

@@ -393,3 +393,24 @@ def test_rule_list_api_in_fixed_queries(admin_user, django_assert_num_queries):
         body = client.get("/api/v1/automation-rules").json()
     assert [item["name"] for item in body["items"]] == ["R0", "R1", "R2"]
     assert body["count"] == 3
+
+
+def test_the_editor_offers_every_trigger_of_every_entity_in_chinese(admin_client, admin_user):
+    from guanxi.sales.tests.factories import OpportunityFactory
+
+    OpportunityFactory(owner=admin_user)
+    admin_user.language = "zh-hans"
+    admin_user.save()
+    kinds = [value for value, _label in AutomationRule._meta.get_field("trigger").choices]
+    for entity in ["account", "contact", "opportunity", "lead", "activity"]:
+        page = admin_client.get(reverse("web:automation_rule_create") + f"?entity={entity}")
+        assert page.status_code == 200
+        for kind in kinds:
+            fields = admin_client.get(
+                reverse("web:automation_trigger_fields") + f"?entity={entity}&trigger={kind}"
+            )
+            assert fields.status_code == 200
+    page = admin_client.get(reverse("web:automation_rule_create") + "?entity=opportunity")
+    assert "商机进入某阶段时" in page.content.decode()
+    page = admin_client.get(reverse("web:automation_rule_create") + "?entity=account")
+    assert "商机进入某阶段时" not in page.content.decode()

@@ -72,22 +72,27 @@ def _remember(context: actions.ActionContext, params: dict) -> str:
     return "noted"
 
 
-actions.register_action(
+TEST_ACTIONS = [
     actions.ActionType(
         key="test_set_field", label="Set a field (test)", form_class=SetFieldForm, run=_set_field
-    )
-)
-actions.register_action(
-    actions.ActionType(key="test_flaky", label="Flaky (test)", form_class=NoParams, run=_flaky)
-)
-actions.register_action(
-    actions.ActionType(key="test_clone", label="Clone (test)", form_class=NoParams, run=_clone)
-)
-actions.register_action(
+    ),
+    actions.ActionType(key="test_flaky", label="Flaky (test)", form_class=NoParams, run=_flaky),
+    actions.ActionType(key="test_clone", label="Clone (test)", form_class=NoParams, run=_clone),
     actions.ActionType(
         key="test_remember", label="Remember (test)", form_class=NoParams, run=_remember
-    )
-)
+    ),
+]
+
+
+def register() -> None:
+    """Offer the test actions for one test (other apps' tests never see them)."""
+    for action in TEST_ACTIONS:
+        actions.register_action(action)
+
+
+def unregister() -> None:
+    for action in TEST_ACTIONS:
+        actions._actions.pop(action.key, None)
 
 
 def reset() -> None:

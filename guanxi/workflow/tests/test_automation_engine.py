@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def clean_state():
     fx.reset()
+    fx.register()
     yield
+    fx.unregister()
     fx.reset()
 
 

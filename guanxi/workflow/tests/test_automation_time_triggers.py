@@ -23,7 +23,9 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 @pytest.fixture(autouse=True)
 def clean_state():
     fx.reset()
+    fx.register()
     yield
+    fx.unregister()
     fx.reset()
 
 

@@ -15,9 +15,10 @@ from ninja import Query, Router, Schema, Status
 
 from guanxi.api.errors import ApiError
 from guanxi.api.org import get_or_404, require_admin
+from guanxi.core import registry
 from guanxi.core.queries import capped_count
 from guanxi.core.services import StaleRecord
-from guanxi.workflow import automation_engine, automation_queries
+from guanxi.workflow import actions, automation_engine, automation_queries, automation_triggers
 from guanxi.workflow.automation_models import AutomationRule, AutomationRun, RunStatus
 from guanxi.workflow.automation_services import (
     RuleData,
@@ -112,6 +113,18 @@ class RunFilters(Schema):
     offset: int = 0
 
 
+class OptionOut(Schema):
+    key: str
+    label: str
+
+
+class OptionsOut(Schema):
+    triggers: list[OptionOut]
+    actions: list[OptionOut]
+    date_fields: list[OptionOut]
+    change_fields: list[OptionOut]
+
+
 class RetryIn(Schema):
     ids: list[int]
 
@@ -189,6 +202,26 @@ def rules_list(request, entity: str = "", limit: int = 100, offset: int = 0):
     limit = max(1, min(limit, 200))
     items = list(rules[max(0, offset) : max(0, offset) + limit])
     return {"count": rules.count(), "items": [rule_out(rule) for rule in items]}
+
+
+@router.get(
+    "automation-rules/options", response=OptionsOut, operation_id="automation_rules_options"
+)
+def rules_options(request, entity: str):
+    """What a rule on `entity` may use: trigger kinds, actions, date and watchable fields."""
+    require_admin(request)
+    if registry.find(entity) is None:
+        raise ApiError(400, _("The data is not valid."), {"entity": [_("Choose a record type.")]})
+
+    def options(pairs) -> list[dict[str, str]]:
+        return [{"key": str(key), "label": str(label)} for key, label in pairs]
+
+    return {
+        "triggers": options(automation_triggers.kinds_for(entity)),
+        "actions": options((one.key, one.label) for one in actions.action_types(entity)),
+        "date_fields": options(automation_triggers.date_fields(entity)),
+        "change_fields": options(automation_triggers.change_fields(entity)),
+    }
 
 
 @router.post(

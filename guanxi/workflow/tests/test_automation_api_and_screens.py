@@ -416,3 +416,19 @@ def test_the_editor_offers_every_trigger_of_every_entity_in_chinese(admin_client
     assert "商机进入某阶段时" in page.content.decode()
     page = admin_client.get(reverse("web:automation_rule_create") + "?entity=account")
     assert "商机进入某阶段时" not in page.content.decode()
+
+
+def test_api_options_list_what_a_rule_on_an_entity_may_use(admin_user, user):
+    client = Client(**bearer(admin_user))
+    body = client.get("/api/v1/automation-rules/options?entity=opportunity").json()
+    keys = [item["key"] for item in body["triggers"]]
+    assert "stage_entered" in keys and "no_activity" in keys
+    assert {"test_remember", "test_set_field"} <= {item["key"] for item in body["actions"]}
+    assert "expected_close" in [item["key"] for item in body["date_fields"]]
+    account = client.get("/api/v1/automation-rules/options?entity=account").json()
+    assert "stage_entered" not in [item["key"] for item in account["triggers"]]
+    assert client.get("/api/v1/automation-rules/options?entity=nope").status_code == 400
+    assert (
+        Client(**bearer(user)).get("/api/v1/automation-rules/options?entity=account").status_code
+        == 403
+    )

@@ -200,11 +200,11 @@ def handle_event(
     """Run the rules an event triggers on its record; return how many runs were recorded."""
     token = customfields.memo_for_request()
     try:
-        # One transaction per event: the runs, the actions (each in a savepoint, so a
-        # failing one undoes only itself) and the counters commit together, and a worker
-        # that dies half-way leaves nothing behind for the task's retry to trip on.
-        with transaction.atomic():
-            return _handle_event(event_id, name, payload, cause or {}, {})
+        # No transaction around the whole event: an action may wait on the network (a
+        # webhook), and on SQLite an open write transaction would hold up every other
+        # writer meanwhile. Each action commits on its own; the runs are inserted as the
+        # claim, and a run whose worker died is taken up again (`runs_release_stuck`).
+        return _handle_event(event_id, name, payload, cause or {}, {})
     finally:
         customfields.memo_end(token)
 

@@ -7,8 +7,10 @@ when the transaction rolls back.
 
 from __future__ import annotations
 
+import contextvars
 import fnmatch
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +21,20 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[["Event"], None]
 _subscribers: list[tuple[str, Handler]] = []
+# What caused the writes being made (set by the automation engine while a rule's actions
+# run); an event remembers it when emitted, so rules can refuse to loop.
+cause: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "event_cause", default=None
+)
 
 
 @dataclass(frozen=True)
 class Event:
     name: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # Unique per emitted event, so a subscriber run twice on it can tell.
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    cause: dict[str, Any] | None = None
 
 
 def subscribe(pattern: str, handler: Handler) -> None:
@@ -35,7 +45,7 @@ def subscribe(pattern: str, handler: Handler) -> None:
 
 def emit(name: str, **payload: Any) -> None:
     """Send an event to its subscribers once the current transaction commits."""
-    event = Event(name, payload)
+    event = Event(name, payload, cause=cause.get())
     transaction.on_commit(lambda: dispatch(event))
 
 

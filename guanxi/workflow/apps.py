@@ -8,11 +8,15 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self):
-        from guanxi.workflow import (
-            action_registrations,  # noqa: F401  (registrations)
-            actions,  # noqa: F401  (registrations)
+        # Registrations: actions, settings links, the event subscriber, Huey tasks.
+        from guanxi.workflow import (  # noqa: F401
+            action_registrations,
+            actions,
             approval_wiring,
-            calendar_menu,  # noqa: F401  (registrations)
+            automation_menu,
+            automation_subscribers,
+            automation_tasks,
+            calendar_menu,
         )
 
         approval_wiring.ready()

@@ -11,6 +11,8 @@ from guanxi.core import search
 from guanxi.core.models import AuditEntry, CustomField, Department, Share, User
 from guanxi.customers.models import Account, AccountContact, Contact
 from guanxi.dataio.models import ImportRun
+from guanxi.workflow import automation_demo
+from guanxi.workflow.automation_models import AutomationRule, AutomationRun
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,12 @@ def test_demo_builds_a_company_once_and_prints_the_login(capsys, settings, tmp_p
         AuditEntry.objects.filter(action="create", entity__in=["account", "contact"]).count()
         == Account.objects.count() + Contact.objects.count()
     )
+
+    # The demo's automation rules are on, and creating the demo records did not fire them.
+    assert set(AutomationRule.objects.filter(is_active=True).values_list("name", flat=True)) == {
+        *automation_demo.DEMO_RULES
+    }
+    assert not AutomationRun.objects.exists()
 
     client = Client()
     assert client.login(username="admin", password=password)

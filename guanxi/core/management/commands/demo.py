@@ -63,7 +63,7 @@ from guanxi.dataio.demo import demo_import
 from guanxi.dataio.models import ImportRun
 from guanxi.sales import demo_forecast, demo_leads, demo_opportunities, demo_telesales
 from guanxi.service import demo as care_demo
-from guanxi.workflow import approval_demo
+from guanxi.workflow import approval_demo, automation_demo
 from guanxi.workflow import calendar_demo as business_calendar_demo
 
 DEMO_PASSWORD = "guanxi-demo"
@@ -1022,6 +1022,7 @@ def demo_users():
 def delete_demo() -> None:
     """Remove what an earlier demo run created: its users, their records and the org tree."""
     users = list(demo_users().values_list("pk", flat=True))
+    automation_demo.delete()
     approval_demo.delete(users)
     ImportRun.objects.filter(user__in=users).delete()
     care_demo.delete()
@@ -1081,6 +1082,9 @@ class Command(BaseCommand):
                     delete_demo()
                 data = self.create(random.Random(seed), accounts)
                 password = self.ensure_admin(admin_password)
+            # Rules are switched on once the demo records are committed, so creating them
+            # does not trigger the rules (no follow-up task for every demo customer).
+            automation_demo.create(User.objects.get(username="wangjianguo"))
         except ProtectedError as error:
             raise CommandError(
                 f"The demo data is still used by other records and was left as it is: {error}"

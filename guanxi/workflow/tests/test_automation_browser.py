@@ -1,0 +1,129 @@
+"""An automation rule built in the browser fires on a customer edit; runs show in the monitor."""
+
+import pytest
+from playwright.sync_api import expect
+
+from guanxi.activities.models import Activity
+from guanxi.core.tests.factories import UserFactory, grant
+from guanxi.customers.tests.factories import AccountFactory
+from guanxi.web.tests.conftest import browser, new_page  # noqa: F401  (browser fixtures)
+from guanxi.web.tests.test_browser import log_in
+from guanxi.workflow.models import AutomationRule, AutomationRun
+
+pytestmark = pytest.mark.browser
+
+
+def edit_city(page, live_server, account, city):
+    page.goto(f"{live_server.url}/accounts/{account.pk}/edit/")
+    page.locator("#id_city").fill(city)
+    page.get_by_test_id("save").click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/{account.pk}/")
+
+
+def test_admin_builds_a_rule_that_fires_on_an_edit_and_retries_a_failed_run(
+    new_page,  # noqa: F811
+    live_server,
+):
+    admin = UserFactory(username="admin.wu", is_superuser=True, is_staff=True)
+    rep = UserFactory(username="zhou.jie")
+    grant(rep, "account", scope="own")
+    assistant = UserFactory(username="chen.min", first_name="Min", last_name="Chen")
+    account = AccountFactory(owner=rep, name="杭州云帆科技", city="上海")
+
+    page = new_page("en-US")
+    log_in(page, live_server, "admin.wu")
+    page.goto(f"{live_server.url}/settings/")
+    page.get_by_test_id("settings-menu").get_by_role("link", name="Automation rules").click()
+    page.get_by_test_id("new-automation-rule").click()
+    page.locator("#id_entity").select_option("account")
+    page.get_by_test_id("continue").click()
+
+    page.locator("#id_name").fill("Hangzhou follow-up")
+    page.get_by_test_id("trigger").select_option("field_changed")
+    params = page.get_by_test_id("trigger-params")
+    params.locator("[name=trigger-field]").select_option("city")
+    params.locator("[name=trigger-op]").select_option("changed_to")
+    params.locator("[name=trigger-value]").fill("杭州")
+
+    builder = page.locator("[data-conditions]")
+    builder.get_by_role("button", name="Add condition", exact=True).click()
+    row = builder.locator("[data-condition-row]").first
+    row.locator("[data-condition-field]").select_option("account_type")
+    row.locator("[data-condition-op]").select_option("eq")
+    row.locator("[data-condition-value]").select_option("customer")
+
+    page.locator("#new-action-type").select_option("create_task")
+    page.get_by_test_id("add-action").click()
+    action = page.locator(".automation-action").first
+    action.locator("[name$=-subject]").fill("Visit {{ record.name }}")
+    action.locator("[name$=-assignee]").select_option("user")
+    action.locator("[name$=-user]").select_option(str(assistant.pk))
+    action.locator("[name$=-offset]").fill("2")
+    page.locator("#id_owner").select_option(str(admin.pk))
+    page.get_by_test_id("save").click()
+
+    expect(page).to_have_url(f"{live_server.url}/settings/automation/")
+    rule = AutomationRule.objects.get(name="Hangzhou follow-up")
+    expect(page.get_by_test_id(f"automation-rule-{rule.pk}")).to_contain_text("Hangzhou follow-up")
+    assert (rule.entity, rule.trigger, rule.trigger_params) == (
+        "account",
+        "field_changed",
+        {"field": "city", "op": "changed_to", "value": "杭州"},
+    )
+    assert rule.conditions == {
+        "match": "all",
+        "rules": [{"field": "account_type", "op": "eq", "value": "customer"}],
+    }
+    [stored] = rule.actions
+    assert stored["type"] == "create_task"
+    assert stored["params"]["subject"] == "Visit {{ record.name }}"
+    assert stored["params"]["user"] == assistant.pk
+
+    # The rep moves the customer to Hangzhou: the rule fires in the same request (Huey is
+    # immediate in tests, also in the live server's thread).
+    rep_page = new_page("en-US")
+    log_in(rep_page, live_server, "zhou.jie")
+    edit_city(rep_page, live_server, account, "杭州")
+    task = Activity.objects.get(subject="Visit 杭州云帆科技")
+    assert (task.owner, task.kind, task.link_entity, task.link_id) == (
+        assistant,
+        "task",
+        "account",
+        account.pk,
+    )
+
+    page.goto(f"{live_server.url}/settings/automation/")
+    page.get_by_test_id("automation-runs").click()
+    run = AutomationRun.objects.get(rule=rule)
+    assert run.status == "done"
+    row = page.get_by_test_id(f"run-{run.pk}")
+    expect(row).to_contain_text("Done")
+    expect(page.get_by_test_id(f"rule-stats-{rule.pk}")).to_contain_text("Hangzhou follow-up")
+    row.get_by_role("link").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("Done")
+    expect(page.get_by_test_id("run-actions")).to_contain_text("Visit 杭州云帆科技")
+
+    # The assistant leaves: the next run fails, and says why.
+    assistant.is_active = False
+    assistant.save()
+    edit_city(rep_page, live_server, account, "宁波")
+    edit_city(rep_page, live_server, account, "杭州")
+    failed = AutomationRun.objects.exclude(pk=run.pk).get(rule=rule)
+    assert failed.status == "failed"
+    page.goto(f"{live_server.url}/settings/automation/runs/?status=failed")
+    failed_row = page.get_by_test_id(f"run-{failed.pk}")
+    expect(failed_row).to_contain_text("Failed")
+    expect(failed_row).to_contain_text("Nobody to give it to")
+    expect(page.get_by_test_id(f"run-{run.pk}")).to_have_count(0)
+
+    # Back at work: retried from the monitor, the run is done and the task is there.
+    assistant.is_active = True
+    assistant.save()
+    failed_row.locator("input[name=run]").check()
+    page.get_by_test_id("retry-selected").click()
+    failed.refresh_from_db()
+    expect(page.get_by_test_id("automation-runs")).to_be_visible()
+    assert failed.status == "done"
+    assert Activity.objects.filter(subject="Visit 杭州云帆科技", owner=assistant).count() == 2
+    page.goto(f"{live_server.url}/settings/automation/runs/{failed.pk}/")
+    expect(page.get_by_test_id("run-status")).to_have_text("Done")

@@ -1,4 +1,4 @@
-"""In Chinese: a process set up in Settings holds a large win dragged on the board until approved."""
+"""In Chinese: a process set up in Settings holds a large win dragged on the board till approved."""
 
 import pytest
 from playwright.sync_api import expect

@@ -5,10 +5,11 @@ from playwright.sync_api import expect
 
 from guanxi.activities.models import Activity
 from guanxi.core.tests.factories import UserFactory, grant
-from guanxi.customers.tests.factories import AccountFactory
+from guanxi.customers.tests.factories import AccountFactory, GroupFactory
 from guanxi.web.tests.conftest import browser, new_page  # noqa: F401  (browser fixtures)
 from guanxi.web.tests.test_browser import log_in
 from guanxi.workflow.models import AutomationRule, AutomationRun
+from guanxi.workflow.tests.automation_fixtures import make_rule
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +128,51 @@ def test_admin_builds_a_rule_that_fires_on_an_edit_and_retries_a_failed_run(
     assert Activity.objects.filter(subject="Visit 杭州云帆科技", owner=assistant).count() == 2
     page.goto(f"{live_server.url}/settings/automation/runs/{failed.pk}/")
     expect(page.get_by_test_id("run-status")).to_have_text("Done")
+
+
+def test_admin_reworks_the_actions_of_a_rule_and_tries_it_on_a_record_in_chinese(
+    new_page,  # noqa: F811
+    live_server,
+):
+    admin = UserFactory(username="admin.li", is_superuser=True, is_staff=True, language="zh-hans")
+    group = GroupFactory(name="重点客户", entity="account", owner=admin)
+    account = AccountFactory(owner=admin, name="苏州华信", city="苏州", phone="0512-1234")
+    rule = make_rule(
+        admin,
+        name="苏州客户",
+        conditions={"match": "all", "rules": [{"field": "city", "op": "eq", "value": "苏州"}]},
+        actions=[{"type": "add_to_group", "params": {"group": group.pk}}],
+    )
+    page = new_page("zh-CN")
+    log_in(page, live_server, "admin.li")
+    page.goto(f"{live_server.url}/settings/automation/{rule.pk}/")
+    expect(page.locator("[data-condition-row]")).to_have_count(1)
+    expect(page.locator("[data-condition-value]")).to_have_value("苏州")
+    expect(page.locator(".automation-action [name$=-group]")).to_have_value(str(group.pk))
+
+    # Another type on the same row: its parameter form replaces the old one (HTMX).
+    page.locator(".automation-action select[name$=-type]").select_option("update_fields")
+    expect(page.locator(".automation-action [name$=-group]")).to_have_count(0)
+    page.locator(".automation-action [name$=-values]").fill('{"phone": "0512-66668888"}')
+    page.locator("#new-action-type").select_option("add_to_group")
+    page.get_by_test_id("add-action").click()
+    expect(page.locator(".automation-action")).to_have_count(2)
+    page.locator(".automation-action").nth(1).locator("[name$=-group]").select_option(str(group.pk))
+    page.get_by_test_id("save").click()
+
+    expect(page).to_have_url(f"{live_server.url}/settings/automation/")
+    rule.refresh_from_db()
+    assert [(one["type"], one["params"]) for one in rule.actions] == [
+        ("update_fields", {"values": {"phone": "0512-66668888"}}),
+        ("add_to_group", {"group": group.pk}),
+    ]
+
+    page.goto(f"{live_server.url}/settings/automation/{rule.pk}/")
+    page.get_by_test_id("dry-run-record").fill(str(account.pk))
+    page.get_by_test_id("dry-run-go").click()
+    result = page.get_by_test_id("dry-run-result")
+    expect(result.get_by_test_id("dry-run-holds")).to_have_text("条件成立：动作会执行。")
+    expect(result.locator("ol li")).to_have_count(2)
+    expect(result).to_contain_text("没有做任何修改。")
+    account.refresh_from_db()
+    assert account.phone == "0512-1234"

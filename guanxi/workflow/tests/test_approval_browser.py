@@ -25,6 +25,9 @@ def test_a_large_win_waits_for_the_manager_who_approves_it_in_chinese(
     rep = UserFactory(username="li.rep", department=east, manager=manager, language="zh-hans")
     east.manager = manager
     east.save()
+    finance = UserFactory(
+        username="sun.finance", first_name="丽", last_name="孙", language="zh-hans"
+    )
     grant(rep, "opportunity", scope="own")
     grant(manager, "opportunity", scope="all")
     pipeline = PipelineFactory()
@@ -47,6 +50,16 @@ def test_a_large_win_waits_for_the_manager_who_approves_it_in_chinese(
     step = admin.get_by_test_id("step-form-0")
     step.locator("[name=steps-0-kind]").select_option("manager")
     step.locator("[name=steps-0-name]").fill("直属经理")
+    # A second step: the form goes to the server and back with what was filled in.
+    admin.get_by_test_id("add-step").click()
+    step = admin.get_by_test_id("step-form-1")
+    expect(step).to_be_visible()
+    expect(admin.locator("#id_name")).to_have_value("大额赢单审批")
+    expect(admin.locator("[data-condition-value]")).to_have_value("500000")
+    expect(admin.locator("[name=steps-0-name]")).to_have_value("直属经理")
+    step.locator("[name=steps-1-name]").fill("财务复核")
+    step.locator("[name=steps-1-kind]").select_option("user")
+    step.locator("[name=steps-1-user]").select_option(str(finance.pk))
     admin.get_by_test_id("save").click()
     expect(admin).to_have_url(f"{live_server.url}/settings/approval-processes/")
     expect(admin.locator("body")).to_contain_text("审批流程“大额赢单审批”已保存")
@@ -60,8 +73,9 @@ def test_a_large_win_waits_for_the_manager_who_approves_it_in_chinese(
         "match": "all",
         "rules": [{"field": "amount", "op": "gt", "value": "500000"}],
     }
-    assert [(one["name"], one["approver"]["kind"]) for one in process.steps] == [
-        ("直属经理", "manager")
+    assert [(one["name"], one["approver"]) for one in process.steps] == [
+        ("直属经理", {"kind": "manager"}),
+        ("财务复核", {"kind": "user", "user": finance.pk}),
     ]
 
     # The rep drags the deal to won: the card goes back and the board says it waits.
@@ -95,14 +109,26 @@ def test_a_large_win_waits_for_the_manager_who_approves_it_in_chinese(
     expect(boss).to_have_url(f"{live_server.url}/approvals/{instance.pk}/")
     boss.locator("#id_comment").fill("价格合理，同意。")
     boss.get_by_test_id("approve").click()
-    expect(boss.get_by_test_id("approval-facts")).to_contain_text("已通过")
-    expect(boss.get_by_test_id("approval-steps")).to_contain_text("价格合理，同意。")
+    expect(boss.get_by_test_id(f"trail-{task.pk}")).to_contain_text("已通过")
+    expect(boss.get_by_test_id(f"trail-{task.pk}")).to_contain_text("价格合理，同意。")
+    expect(boss.get_by_test_id("step-1")).to_contain_text("孙")
+    assert Opportunity.objects.get(pk=big.pk).stage == start  # finance still to decide
+    boss.reload()
+    expect(boss.get_by_test_id("approval-count")).to_have_count(0)
+
+    # Finance approves straight from the inbox: the row turns into the outcome (HTMX).
+    money = new_page("zh-CN")
+    log_in(money, live_server, "sun.finance")
+    expect(money.get_by_test_id("approval-count")).to_have_text("1")
+    money.goto(f"{live_server.url}/approvals/")
+    second = instance.tasks.get(assignee=finance)
+    money.get_by_test_id(f"inbox-approve-{second.pk}").click()
+    expect(money.get_by_test_id(f"inbox-done-{instance.pk}")).to_contain_text("您已同意。")
+    expect(money.get_by_test_id(f"inbox-task-{second.pk}")).to_have_count(0)
     instance.refresh_from_db()
     big.refresh_from_db()
     assert instance.status == ApprovalStatus.APPROVED
     assert big.stage == won and big.closed_at is not None
-    boss.reload()
-    expect(boss.get_by_test_id("approval-count")).to_have_count(0)
 
     # The deal's timeline shows the trail.
     page.goto(f"{live_server.url}/opportunities/{big.pk}/?tab=timeline")

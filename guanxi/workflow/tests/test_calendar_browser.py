@@ -30,11 +30,23 @@ def test_admin_edits_the_hours_loads_holidays_and_tries_a_due_moment(
     expect(saturday.locator("[data-interval]")).to_have_count(0)
     page.get_by_test_id("add-sat").click()
     expect(saturday.locator("[data-interval]")).to_have_count(1)
-    saturday.locator("[name=sat-start]").fill("09:00")
+    saturday.locator("[name=sat-start]").fill("13:00")
     saturday.locator("[name=sat-end]").fill("12:30")
     friday = grid.locator('[data-intervals="fri"]')
     friday.locator("[data-interval]").nth(1).get_by_role("button", name="Remove").click()
     expect(friday.locator("[data-interval]")).to_have_count(1)
+    page.get_by_test_id("add-sun").click()  # left blank: dropped
+    page.get_by_test_id("save").click()
+
+    # Backwards: refused with the reason, nothing stored, the grid as it was typed.
+    expect(page.get_by_test_id("hours-errors")).to_have_text(
+        "Saturday: an interval must start before it ends (13:00–12:30)."
+    )
+    assert BusinessCalendar.objects.get(pk=calendar.pk).weekly_hours.get("sat") in (None, [])
+    saturday = page.get_by_test_id("hours-grid").locator('[data-intervals="sat"]')
+    expect(saturday.locator("[name=sat-end]")).to_have_value("12:30")
+    expect(page.locator('[data-intervals="fri"] [data-interval]')).to_have_count(1)
+    saturday.locator("[name=sat-start]").fill("09:00")
     page.get_by_test_id("save").click()
 
     expect(page).to_have_url(f"{live_server.url}/settings/business-calendars/{calendar.pk}/")

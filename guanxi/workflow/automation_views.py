@@ -184,7 +184,9 @@ def action_row(request):
         entity_name=entity_name,
         key=request.GET.get("type") or request.GET.get(f"action-{index}-type", ""),
     )
-    row.position = index + 1
+    # The row keeps the position typed in it when its type changes; a new row comes last.
+    position = request.GET.get(f"action-{index}-position") or request.GET.get("position", "")
+    row.position = int(position) if position.isdigit() else index + 1
     return render(
         request, "workflow/automation/partials/action_row.html", {"row": row, "entity": entity_name}
     )

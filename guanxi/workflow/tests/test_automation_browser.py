@@ -150,21 +150,28 @@ def test_admin_reworks_the_actions_of_a_rule_and_tries_it_on_a_record_in_chinese
     expect(page.locator("[data-condition-value]")).to_have_value("苏州")
     expect(page.locator(".automation-action [name$=-group]")).to_have_value(str(group.pk))
 
-    # Another type on the same row: its parameter form replaces the old one (HTMX).
-    page.locator(".automation-action select[name$=-type]").select_option("update_fields")
-    expect(page.locator(".automation-action [name$=-group]")).to_have_count(0)
-    page.locator(".automation-action [name$=-values]").fill('{"phone": "0512-66668888"}')
+    # The row moved last, then given another type: its parameter form replaces the old one
+    # (HTMX) and the chosen position stays.
+    first = page.locator(".automation-action").first
+    first.locator("[name$=-position]").fill("3")
+    first.locator("select[name$=-type]").select_option("update_fields")
+    expect(first.locator("[name$=-group]")).to_have_count(0)
+    expect(first.locator("[name$=-position]")).to_have_value("3")
+    first.locator("[name$=-values]").fill('{"phone": "0512-66668888"}')
+    # A new action comes next in line.
     page.locator("#new-action-type").select_option("add_to_group")
     page.get_by_test_id("add-action").click()
     expect(page.locator(".automation-action")).to_have_count(2)
-    page.locator(".automation-action").nth(1).locator("[name$=-group]").select_option(str(group.pk))
+    added = page.locator(".automation-action").nth(1)
+    expect(added.locator("[name$=-position]")).to_have_value("2")
+    added.locator("[name$=-group]").select_option(str(group.pk))
     page.get_by_test_id("save").click()
 
     expect(page).to_have_url(f"{live_server.url}/settings/automation/")
     rule.refresh_from_db()
     assert [(one["type"], one["params"]) for one in rule.actions] == [
-        ("update_fields", {"values": {"phone": "0512-66668888"}}),
         ("add_to_group", {"group": group.pk}),
+        ("update_fields", {"values": {"phone": "0512-66668888"}}),
     ]
 
     page.goto(f"{live_server.url}/settings/automation/{rule.pk}/")

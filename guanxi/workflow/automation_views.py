@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.core import registry
@@ -296,7 +297,11 @@ def run_retry(request):
     ids = [int(one) for one in request.POST.getlist("run") if one.isdigit()]
     count = automation_engine.run_retry(run_ids=ids)
     if count:
-        messages.success(request, _("%(n)s failed runs will run again.") % {"n": count})
+        messages.success(
+            request,
+            ngettext("%(n)s failed run will run again.", "%(n)s failed runs will run again.", count)
+            % {"n": count},
+        )
     else:
         messages.error(request, _("Choose failed runs to retry."))
     if len(ids) == 1 and request.POST.get("back") == "detail":

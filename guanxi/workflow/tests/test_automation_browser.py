@@ -111,7 +111,9 @@ def test_admin_builds_a_rule_that_fires_on_an_edit_and_retries_a_failed_run(
     edit_city(rep_page, live_server, account, "杭州")
     failed = AutomationRun.objects.exclude(pk=run.pk).get(rule=rule)
     assert failed.status == "failed"
-    page.goto(f"{live_server.url}/settings/automation/runs/?status=failed")
+    page.goto(f"{live_server.url}/settings/automation/runs/")
+    page.get_by_test_id("run-filters").locator("[name=status]").select_option("failed")
+    page.get_by_test_id("filter").click()
     failed_row = page.get_by_test_id(f"run-{failed.pk}")
     expect(failed_row).to_contain_text("Failed")
     expect(failed_row).to_contain_text("Nobody to give it to")
@@ -121,9 +123,11 @@ def test_admin_builds_a_rule_that_fires_on_an_edit_and_retries_a_failed_run(
     assistant.is_active = True
     assistant.save()
     failed_row.locator("input[name=run]").check()
-    page.get_by_test_id("retry-selected").click()
+    with page.expect_navigation():
+        page.get_by_test_id("retry-selected").click()
+    expect(page.locator("body")).to_contain_text("1 failed run will run again.")
+    expect(page.get_by_test_id(f"run-{failed.pk}")).to_have_count(0)  # no longer failed
     failed.refresh_from_db()
-    expect(page.get_by_test_id("automation-runs")).to_be_visible()
     assert failed.status == "done"
     assert Activity.objects.filter(subject="Visit 杭州云帆科技", owner=assistant).count() == 2
     page.goto(f"{live_server.url}/settings/automation/runs/{failed.pk}/")
@@ -183,3 +187,11 @@ def test_admin_reworks_the_actions_of_a_rule_and_tries_it_on_a_record_in_chinese
     expect(result).to_contain_text("没有做任何修改。")
     account.refresh_from_db()
     assert account.phone == "0512-1234"
+
+    # Switched off from the list: the switch submits at once.
+    page.goto(f"{live_server.url}/settings/automation/")
+    with page.expect_navigation():
+        page.get_by_test_id(f"toggle-{rule.pk}").click()
+    expect(page.get_by_test_id(f"toggle-{rule.pk}")).not_to_be_checked()
+    rule.refresh_from_db()
+    assert rule.is_active is False

@@ -61,6 +61,21 @@ def test_admin_builds_a_rule_that_fires_on_an_edit_and_retries_a_failed_run(
     action.locator("[name$=-user]").select_option(str(assistant.pk))
     action.locator("[name$=-offset]").fill("2")
     page.locator("#id_owner").select_option(str(admin.pk))
+    page.locator("#id_name").fill("")
+    page.get_by_test_id("save").click()
+
+    # Without a name: refused with the reason, nothing stored, everything else kept.
+    expect(page.get_by_test_id("error-name")).to_be_visible()
+    assert not AutomationRule.objects.exists()
+    expect(page.get_by_test_id("trigger-params").locator("[name=trigger-value]")).to_have_value(
+        "杭州"
+    )
+    expect(page.locator("[data-condition-value]")).to_have_value("customer")
+    expect(page.locator(".automation-action [name$=-subject]")).to_have_value(
+        "Visit {{ record.name }}"
+    )
+    expect(page.locator(".automation-action [name$=-user]")).to_have_value(str(assistant.pk))
+    page.locator("#id_name").fill("Hangzhou follow-up")
     page.get_by_test_id("save").click()
 
     expect(page).to_have_url(f"{live_server.url}/settings/automation/")

@@ -130,6 +130,10 @@ def test_a_large_win_waits_for_the_manager_who_approves_it_in_chinese(
     assert instance.status == ApprovalStatus.APPROVED
     assert big.stage == won and big.closed_at is not None
 
+    # Back on the board the card is in the won column now.
+    page.goto(f"{live_server.url}/opportunities/board/?pipeline={pipeline.pk}")
+    expect(page.get_by_test_id(f"column-{won.pk}").get_by_test_id(f"card-{big.pk}")).to_be_visible()
+
     # The deal's timeline shows the trail.
     page.goto(f"{live_server.url}/opportunities/{big.pk}/?tab=timeline")
     timeline = page.get_by_test_id("timeline")

@@ -78,6 +78,11 @@ def test_a_large_win_waits_for_the_manager_who_approves_it_in_chinese(
         ("财务复核", {"kind": "user", "user": finance.pk}),
     ]
 
+    admin.goto(f"{live_server.url}/settings/approval-processes/{process.pk}/")
+    expect(admin.locator("[data-condition-value]")).to_have_value("500000")
+    expect(admin.locator("[name=steps-1-user]")).to_have_value(str(finance.pk))
+    expect(admin.get_by_test_id("approval-versions")).to_contain_text("1")
+
     # The rep drags the deal to won: the card goes back and the board says it waits.
     page = new_page("zh-CN")
     page.set_viewport_size({"width": 1900, "height": 900})  # every column on screen to drag to

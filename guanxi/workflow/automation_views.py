@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from guanxi.core import registry
@@ -184,7 +185,9 @@ def action_row(request):
         entity_name=entity_name,
         key=request.GET.get("type") or request.GET.get(f"action-{index}-type", ""),
     )
-    row.position = index + 1
+    # The row keeps the position typed in it when its type changes; a new row comes last.
+    position = request.GET.get(f"action-{index}-position") or request.GET.get("position", "")
+    row.position = int(position) if position.isdigit() else index + 1
     return render(
         request, "workflow/automation/partials/action_row.html", {"row": row, "entity": entity_name}
     )
@@ -294,7 +297,11 @@ def run_retry(request):
     ids = [int(one) for one in request.POST.getlist("run") if one.isdigit()]
     count = automation_engine.run_retry(run_ids=ids)
     if count:
-        messages.success(request, _("%(n)s failed runs will run again.") % {"n": count})
+        messages.success(
+            request,
+            ngettext("%(n)s failed run will run again.", "%(n)s failed runs will run again.", count)
+            % {"n": count},
+        )
     else:
         messages.error(request, _("Choose failed runs to retry."))
     if len(ids) == 1 and request.POST.get("back") == "detail":

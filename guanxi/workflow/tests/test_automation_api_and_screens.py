@@ -280,6 +280,18 @@ def test_screens_create_a_rule_with_ordered_actions_and_show_errors(admin_client
         reverse("web:automation_action_row") + "?entity=account&index=7&type=test_set_field"
     )
     assert b'name="action-7-field"' in row.content
+    assert b'name="action-7-position" value="8"' in row.content
+    # A new row comes after the others; a row given another type keeps its position.
+    new = admin_client.get(
+        reverse("web:automation_action_row")
+        + "?entity=account&index=4321&type=test_flaky&position=3"
+    )
+    assert b'name="action-4321-position" value="3"' in new.content
+    retyped = admin_client.get(
+        reverse("web:automation_action_row")
+        + "?entity=account&index=0&action-0-type=test_flaky&action-0-position=5"
+    )
+    assert b'name="action-0-position" value="5"' in retyped.content
 
     bad = admin_client.post(
         reverse("web:automation_rule_create"),

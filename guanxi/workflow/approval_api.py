@@ -416,20 +416,24 @@ def _my_task(request, instance: ApprovalInstance):
     return task
 
 
+def _decide(request, pk: int, payload: DecisionIn, *, approve: bool):
+    instance = _instance_or_404(request, pk)
+    task = _my_task(request, instance)
+    try:
+        services.approval_decide(
+            actor=request.auth, task=task, approve=approve, comment=payload.comment
+        )
+    except ValidationError as error:
+        raise _invalid(error) from None
+    return _detail(request, instance)
+
+
 @router.post(
     "/approvals/{int:pk}/approve", response=ApprovalDetailOut, operation_id="approvals_approve"
 )
 def approval_approve(request, pk: int, payload: DecisionIn):
     """Approve your task at the current step."""
-    instance = _instance_or_404(request, pk)
-    task = _my_task(request, instance)
-    try:
-        services.approval_decide(
-            actor=request.auth, task=task, approve=True, comment=payload.comment
-        )
-    except ValidationError as error:
-        raise _invalid(error) from None
-    return _detail(request, instance)
+    return _decide(request, pk, payload, approve=True)
 
 
 @router.post(
@@ -437,15 +441,7 @@ def approval_approve(request, pk: int, payload: DecisionIn):
 )
 def approval_reject(request, pk: int, payload: DecisionIn):
     """Reject, saying why (a comment is required); the approval ends rejected."""
-    instance = _instance_or_404(request, pk)
-    task = _my_task(request, instance)
-    try:
-        services.approval_decide(
-            actor=request.auth, task=task, approve=False, comment=payload.comment
-        )
-    except ValidationError as error:
-        raise _invalid(error) from None
-    return _detail(request, instance)
+    return _decide(request, pk, payload, approve=False)
 
 
 @router.post(

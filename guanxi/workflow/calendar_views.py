@@ -226,30 +226,29 @@ def _saved_message(request, saved: services.DaysSaved) -> None:
     )
 
 
+def _days_save(request, pk: int, form_class, form_name: str):
+    """Save the days a range or paste form describes, or show the form with its errors."""
+    calendar = get_object_or_404(_with_teams(), pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _detail(request, calendar, status=400, **{form_name: form})
+    saved = services.calendar_days_save(actor=request.user, calendar=calendar, entries=form.entries)
+    _saved_message(request, saved)
+    return redirect(_back(calendar, form.entries[0].date.year))
+
+
 @settings_required
 @require_POST
 def calendar_days_add(request, pk: int):
     """Add a holiday or adjusted working day for a date or each date of a range."""
-    calendar = get_object_or_404(_with_teams(), pk=pk)
-    form = DayRangeForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, calendar, status=400, range_form=form)
-    saved = services.calendar_days_save(actor=request.user, calendar=calendar, entries=form.entries)
-    _saved_message(request, saved)
-    return redirect(_back(calendar, form.entries[0].date.year))
+    return _days_save(request, pk, DayRangeForm, "range_form")
 
 
 @settings_required
 @require_POST
 def calendar_days_paste(request, pk: int):
     """Add the pasted dates, one date or range per line."""
-    calendar = get_object_or_404(_with_teams(), pk=pk)
-    form = PasteForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, calendar, status=400, paste_form=form)
-    saved = services.calendar_days_save(actor=request.user, calendar=calendar, entries=form.entries)
-    _saved_message(request, saved)
-    return redirect(_back(calendar, form.entries[0].date.year))
+    return _days_save(request, pk, PasteForm, "paste_form")
 
 
 @settings_required

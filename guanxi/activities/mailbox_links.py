@@ -23,6 +23,7 @@ registry.register_link(
         icon="mailbox",
         order=50,
         visible=lambda user: user.is_superuser or user.is_staff,
+        group="activities",
         section="mailboxes",
     ),
 )

@@ -15,6 +15,10 @@ registry.register_link(
 registry.register_link(
     "settings",
     registry.Link(
-        "web:message_template_list", _("Message templates"), section="templates", visible=_is_admin
+        "web:message_template_list",
+        _("Message templates"),
+        group="activities",
+        section="templates",
+        visible=_is_admin,
     ),
 )

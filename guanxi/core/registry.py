@@ -165,6 +165,9 @@ class Link:
     order: int = 100
     visible: Callable[[Any], bool] = lambda user: True
     section: str = ""
+    # The settings menu's heading the link sits under: "customers", "sales", "activities"
+    # or "workflow" (see web.context_processors.SETTINGS_MENU_GROUPS).
+    group: str = ""
 
 
 _entities: dict[str, Entity] = {}

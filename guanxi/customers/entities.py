@@ -416,7 +416,7 @@ registry.register_link(
 )
 registry.register_link(
     "settings",
-    registry.Link("web:pool_settings", _("Public pools"), section="pools"),
+    registry.Link("web:pool_settings", _("Public pools"), group="customers", section="pools"),
 )
 
 CONTACT = registry.register(

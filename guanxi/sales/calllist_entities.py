@@ -125,5 +125,11 @@ registry.register_link(
 )
 registry.register_link(
     "settings",
-    Link("web:calllist_outcomes", _("Call outcomes"), icon="phone-check", section="sales"),
+    Link(
+        "web:calllist_outcomes",
+        _("Call outcomes"),
+        icon="phone-check",
+        group="sales",
+        section="sales",
+    ),
 )

@@ -284,6 +284,7 @@ for _section, _label, _order in (
             icon="target-arrow",
             order=_order,
             visible=lambda user: user.is_superuser or user.is_staff,
+            group="sales",
             section=_section,
         ),
     )

@@ -376,5 +376,6 @@ registry.register_link(
     ),
 )
 registry.register_link(
-    "settings", registry.Link("web:pipeline_settings", _("Pipelines"), section="pipelines")
+    "settings",
+    registry.Link("web:pipeline_settings", _("Pipelines"), group="sales", section="pipelines"),
 )

@@ -16,5 +16,6 @@ registry.register_link(
     ),
 )
 registry.register_link(
-    "settings", registry.Link("web:care_plan_list", _("Care plans"), section="care_plans")
+    "settings",
+    registry.Link("web:care_plan_list", _("Care plans"), group="customers", section="care_plans"),
 )

@@ -45,6 +45,9 @@ registry.register_link(
 registry.register_link(
     "settings",
     registry.Link(
-        "web:approval_process_list", _("Approval processes"), section="approval_processes"
+        "web:approval_process_list",
+        _("Approval processes"),
+        group="workflow",
+        section="approval_processes",
     ),
 )

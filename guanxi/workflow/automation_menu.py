@@ -6,9 +6,13 @@ from guanxi.core import registry
 
 registry.register_link(
     "settings",
-    registry.Link("web:automation_rule_list", _("Automation rules"), section="automation"),
+    registry.Link(
+        "web:automation_rule_list", _("Automation rules"), group="workflow", section="automation"
+    ),
 )
 registry.register_link(
     "settings",
-    registry.Link("web:automation_run_list", _("Automation runs"), section="automation_runs"),
+    registry.Link(
+        "web:automation_run_list", _("Automation runs"), group="workflow", section="automation_runs"
+    ),
 )

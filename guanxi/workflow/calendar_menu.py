@@ -7,6 +7,9 @@ from guanxi.core import registry
 registry.register_link(
     "settings",
     registry.Link(
-        "web:business_calendar_list", _("Business calendars"), section="business_calendars"
+        "web:business_calendar_list",
+        _("Business calendars"),
+        group="workflow",
+        section="business_calendars",
     ),
 )

@@ -9,6 +9,7 @@ registry.register_link(
     registry.Link(
         "web:sms_settings",
         _("SMS"),
+        group="activities",
         section="sms",
         visible=lambda user: user.is_superuser or user.is_staff,
     ),

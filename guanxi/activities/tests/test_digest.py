@@ -12,7 +12,6 @@ from guanxi.activities.tests.factories import ActivityFactory
 from guanxi.core.models import NotificationPreference
 from guanxi.core.services import notify
 from guanxi.core.tests.factories import UserFactory, grant
-from guanxi.core.tests.smtp import smtp_server
 from guanxi.customers.tests.factories import AccountFactory
 
 UTC = datetime.UTC
@@ -72,22 +71,22 @@ def test_the_digest_lists_overdue_work_todays_activities_and_unread_notification
 
 
 @override_settings(GUANXI_BASE_URL="https://crm.example.com")
-def test_the_digest_arrives_over_smtp_at_the_users_hour_in_chinese_once_a_day(db):
+def test_the_digest_arrives_over_smtp_at_the_users_hour_in_chinese_once_a_day(db, smtp_server):
     user = digest_user()
     fill_the_day(user)
 
-    with smtp_server() as mailbox:
-        seven = digests_send_due(now=EIGHT_IN_SHANGHAI - HOUR)
-        first = digests_send_due(now=EIGHT_IN_SHANGHAI)
-        second = digests_send_due(now=EIGHT_IN_SHANGHAI + datetime.timedelta(minutes=30))
-        next_day = digests_send_due(now=EIGHT_IN_SHANGHAI + DAY)
+    seven = digests_send_due(now=EIGHT_IN_SHANGHAI - HOUR)
+    first = digests_send_due(now=EIGHT_IN_SHANGHAI)
+    second = digests_send_due(now=EIGHT_IN_SHANGHAI + datetime.timedelta(minutes=30))
+    next_day = digests_send_due(now=EIGHT_IN_SHANGHAI + DAY)
 
     assert (seven.due, first.due, second.due, next_day.due) == (0, 1, 0, 1)
-    assert len(mailbox.messages) == 2
-    received = mailbox.messages[0]
-    assert received.rcpt_tos == ["zhang.wei@example.com"]
-    assert received.subject == "关系 CRM 每日摘要：2026年3月10日"
-    text = received.text
+    assert len(smtp_server.messages) == 2
+    received = smtp_server.messages[0]
+    assert received["to"] == ["zhang.wei@example.com"]
+    assert received["email"]["subject"] == "关系 CRM 每日摘要：2026年3月10日"
+    text = received["email"].get_body(("plain",)).get_content()
+    html = received["email"].get_body(("html",)).get_content()
     assert "已逾期（1）" in text
     assert "- 2026年3月9日 10:00 任务: 准备报价单 (华信科技有限公司)" in text
     assert "今天（1）" in text
@@ -95,9 +94,9 @@ def test_the_digest_arrives_over_smtp_at_the_users_hour_in_chinese_once_a_day(db
     assert "未读通知（1）" in text
     assert "https://crm.example.com/accounts/1/" in text
     assert "已完成的电话" not in text and "明天的拜访" not in text
-    assert '<a href="https://crm.example.com/my-day/">' in received.html
-    assert "季度回顾会议</a>" in received.html
-    assert mailbox.messages[1].subject == "关系 CRM 每日摘要：2026年3月11日"
+    assert '<a href="https://crm.example.com/my-day/">' in html
+    assert "季度回顾会议</a>" in html
+    assert smtp_server.messages[1]["email"]["subject"] == "关系 CRM 每日摘要：2026年3月11日"
     preference = NotificationPreference.objects.get(user=user)
     assert preference.digest_last_sent_on == datetime.date(2026, 3, 11)
 

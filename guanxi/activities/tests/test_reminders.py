@@ -15,7 +15,6 @@ from guanxi.activities.reminders import reminders_send_due
 from guanxi.activities.tests.factories import ActivityFactory
 from guanxi.core.models import Notification, NotificationPreference
 from guanxi.core.tests.factories import UserFactory
-from guanxi.core.tests.smtp import smtp_server
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 3, 10, 6, 15, tzinfo=UTC)  # 14:15 in Shanghai, 06:15 in London
@@ -161,26 +160,27 @@ def test_preferences_decide_between_the_bell_and_the_inbox(
 
 @override_settings(GUANXI_BASE_URL="https://crm.example.com")
 def test_reminder_email_is_delivered_over_smtp_in_the_recipients_language(
-    people, django_capture_on_commit_callbacks
+    people, django_capture_on_commit_callbacks, smtp_server
 ):
     owner, _colleague, _bystander = people
     activity = call_at_1430(owner, location="上海市浦东新区")
 
-    with smtp_server() as mailbox, django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         reminders_send_due(now=NOW)
 
-    assert len(mailbox.messages) == 1
-    received = mailbox.messages[0]
-    assert received.rcpt_tos == ["zhang.wei@example.com"]
-    assert received.subject == "提醒：Call 张伟（14:30）"
-    assert received.text.splitlines()[:5] == [
+    assert len(smtp_server.messages) == 1
+    received = smtp_server.messages[0]
+    assert received["to"] == ["zhang.wei@example.com"]
+    assert received["email"]["subject"] == "提醒：Call 张伟（14:30）"
+    text = received["email"].get_body(("plain",)).get_content()
+    assert text.splitlines()[:5] == [
         "提醒：Call 张伟（14:30）",
         "",
         "电话 · 2026年3月10日 14:30 · 上海市浦东新区",
         "",
         f"在关系 CRM 中打开：https://crm.example.com/activities/{activity.pk}/",
     ]
-    assert "https://crm.example.com/profile/notifications/" in received.text
+    assert "https://crm.example.com/profile/notifications/" in text
 
 
 def test_batches_go_on_until_every_due_reminder_is_sent(people):

@@ -52,9 +52,9 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models import F, Max  # noqa: E402
 
+from guanxi.core import demo_names as demo  # noqa: E402
 from guanxi.core import org, search  # noqa: E402
 from guanxi.core.choices import Scope  # noqa: E402
-from guanxi.core.management.commands import demo  # noqa: E402
 from guanxi.core.models import Department, Role, Sequence, User  # noqa: E402
 from guanxi.core.phones import normalize_phone  # noqa: E402
 from guanxi.customers import entities  # noqa: E402

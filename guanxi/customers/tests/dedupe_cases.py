@@ -18,9 +18,9 @@ from itertools import combinations
 import zhconv
 from pypinyin import lazy_pinyin
 
+from guanxi.core import demo_names as demo
 from guanxi.core.dedupe import engine
 from guanxi.core.dedupe.scan import MAX_BLOCK, Clusters, Edge
-from guanxi.core.management.commands import demo
 
 
 @dataclass

@@ -259,6 +259,14 @@ def _contacts(opportunity: Opportunity) -> list[dict]:
     ]
 
 
+def _visible_choice(queryset, pk: int, field: str, message: str):
+    """Return the chosen record if the user sees it; otherwise a 400 naming the field."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ApiError(400, _("The data is not valid."), {field: [message]})
+    return found
+
+
 @router.get(
     "/opportunities/{int:pk}/contacts",
     response=list[ContactRoleOut],
@@ -277,16 +285,17 @@ def opportunity_contacts(request, pk: int):
 def opportunity_contacts_add(request, pk: int, payload: ContactRoleIn):
     """Add a contact with a role to the deal (or change their role)."""
     opportunity = _editable(request, pk)
-    contact = Contact.objects.visible_to(request.auth, Action.VIEW).filter(pk=payload.contact)
-    if not contact.exists():
-        raise ApiError(
-            400, _("The data is not valid."), {"contact": [_("There is no such contact.")]}
-        )
+    contact = _visible_choice(
+        Contact.objects.visible_to(request.auth, Action.VIEW),
+        payload.contact,
+        "contact",
+        _("There is no such contact."),
+    )
     try:
         services.opportunity_contact_add(
             actor=request.auth,
             opportunity=opportunity,
-            contact=contact.get(),
+            contact=contact,
             role=payload.role,
             is_primary=payload.is_primary,
         )
@@ -398,16 +407,17 @@ def opportunity_competitors(request, pk: int):
 def opportunity_competitors_add(request, pk: int, payload: CompetitorIn):
     """Put a competitor (a customer of type competitor) on the deal."""
     opportunity = _editable(request, pk)
-    competitor = Account.objects.visible_to(request.auth, Action.VIEW).filter(pk=payload.competitor)
-    if not competitor.exists():
-        raise ApiError(
-            400, _("The data is not valid."), {"competitor": [_("There is no such customer.")]}
-        )
+    competitor = _visible_choice(
+        Account.objects.visible_to(request.auth, Action.VIEW),
+        payload.competitor,
+        "competitor",
+        _("There is no such customer."),
+    )
     values = payload.dict()
     values.pop("competitor")
     try:
         services.opportunity_competitor_save(
-            actor=request.auth, opportunity=opportunity, competitor=competitor.get(), **values
+            actor=request.auth, opportunity=opportunity, competitor=competitor, **values
         )
     except ValidationError as error:
         raise _invalid(error) from None

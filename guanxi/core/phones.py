@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
+from phonenumbers import PhoneMetadata
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
@@ -22,6 +24,12 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
 # keys); parsing is the costly part of an import's row, so each text is parsed once.
 @lru_cache(maxsize=65536)
 def _normalized(text: str, region: str) -> str:
+    if region == "CN" and _CN_MOBILE.fullmatch(text) and _CN_MOBILE_PATTERN.fullmatch(text):
+        # Most numbers in a Chinese customer list: read without the parser (a fifth of an
+        # import row's work), with its result.
+        e164 = "+86" + text
+        _remember(e164, phonenumbers.PhoneNumber(country_code=86, national_number=int(text)))
+        return e164
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
@@ -33,6 +41,16 @@ def _normalized(text: str, region: str) -> str:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     _remember(e164, number)
     return e164
+
+
+# Eleven digits from 13 to 19 that the parser takes as they are: no international or
+# national prefix, no carrier code to strip (those start 11, 12 and 179 in China's
+# metadata). Such a number is valid when it fits the metadata's mobile pattern, which is
+# then the parser's own (`test_phones.py` compares both ways on every prefix).
+_CN_MOBILE = re.compile(r"1(?!79)[3-9][0-9]{9}", re.ASCII)
+_CN_MOBILE_PATTERN = re.compile(
+    PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
+)
 
 
 # The numbers just read, by their E.164 form: the search keys of a record need its national

@@ -297,8 +297,12 @@ def email_keys(*emails: str) -> list[str]:
     for email in emails:
         email = (email or "").strip().lower()
         if email:
-            local = email.split("@")[0]
-            keys.extend([email, local, normalize(local)])
+            keys.append(email)
+            # Keys are matched by prefix, so the address finds its local part as typed;
+            # "san.zhang" is also kept as "sanzhang", the way names are kept.
+            folded = normalize(email.split("@")[0])
+            if not email.startswith(folded):
+                keys.append(folded)
     return keys
 
 

@@ -61,6 +61,8 @@ def indexed(db):
         "+8613800138000",
         "san.zhang@",
         "san.zhang",
+        "sanzhang",
+        "san.zhang@yunfan.cn",
     ],
 )
 def test_contact_is_found_by(indexed, query):
@@ -76,6 +78,12 @@ def test_account_is_found_by(indexed, query):
     grant(indexed["owner"], "account", ["view"], scope="own")
     titles = [hit.title for hit in search.search(indexed["owner"], query)]
     assert titles == ["杭州云帆网络科技有限公司"]
+
+
+def test_an_email_is_kept_once_and_its_local_part_again_only_when_folding_changes_it():
+    # Keys are matched by prefix: the address itself finds its local part.
+    assert search.email_keys(" Info1@Example.cn ") == ["info1@example.cn"]
+    assert search.email_keys("San.Zhang@Yunfan.cn") == ["san.zhang@yunfan.cn", "sanzhang"]
 
 
 def test_search_respects_scope_and_permission(indexed, client_for):

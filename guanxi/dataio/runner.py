@@ -119,7 +119,10 @@ class Importer:
         ]
         self.pending: list[Outcome] = []
         self.encoder = encode.Encoder(self) if bulk.uses_copy() else None
-        self.analyzed_at = BATCH_SIZE
+        # Records the planner's statistics know of, and the import's count when they were
+        # last refreshed: refreshed again each time the import has written as many.
+        self.stats_known = max(BATCH_SIZE, dedupe.engine.analyzed_profiles())
+        self.stats_created = 0
         self.counts = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
 
     # -- one row ---------------------------------------------------------------------
@@ -286,11 +289,13 @@ class Importer:
                 import_id=self.run.pk,
             )
         self.counts["created"] += len(outcomes)
-        if self.counts["created"] >= self.analyzed_at * 2:
+        written = self.counts["created"] - self.stats_created
+        if written >= self.stats_known:
             # Tables that grew since the planner last looked are read as if still small:
             # the batch duplicate check would scan every key instead of the key index.
             dedupe.engine.analyze()
-            self.analyzed_at = self.counts["created"]
+            self.stats_known += written
+            self.stats_created = self.counts["created"]
 
     def _copy_new(self, outcomes: list[Outcome]) -> None:
         """Write new records and their rows with one COPY per table (PostgreSQL)."""

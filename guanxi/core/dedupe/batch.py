@@ -7,6 +7,7 @@ statement, their profiles in another, and the matches the user may see in a thir
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import connection
@@ -22,17 +23,19 @@ def _candidates_by_key(entity_name: str, keys: set[str]) -> dict[str, list[int]]
     """Return {key: ids} for the newest records of each key, as the single check reads them."""
     found: dict[str, list[int]] = {}
     if connection.vendor == "postgresql":
-        # Thousands of keys as one array parameter: as a list of placeholders, building
-        # and splitting the statement costs more than running it.
+        # Thousands of keys as one parameter: as a list of placeholders, building and
+        # splitting the statement costs more than running it, and as an array psycopg
+        # adapts each key in Python; JSON text is written in C.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""SELECT key, object_id FROM (
                         SELECT key, object_id, ROW_NUMBER() OVER (
                             PARTITION BY key ORDER BY object_id DESC) AS rank
                         FROM {DuplicateKey._meta.db_table}
-                        WHERE entity = %s AND key = ANY(%s)
+                        WHERE entity = %s AND key = ANY(ARRAY(
+                            SELECT jsonb_array_elements_text(%s::jsonb)))
                     ) ranked WHERE rank <= %s""",
-                [entity_name, list(keys), engine.CANDIDATES_PER_KEY],
+                [entity_name, json.dumps(list(keys)), engine.CANDIDATES_PER_KEY],
             )
             for key, object_id in cursor.fetchall():
                 found.setdefault(key, []).append(object_id)
@@ -56,8 +59,8 @@ def _profiles(entity_name: str, ids: set[int]) -> dict[int, dict]:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""SELECT object_id, "values" FROM {DuplicateProfile._meta.db_table}
-                    WHERE entity = %s AND object_id = ANY(%s)""",
-                [entity_name, list(ids)],
+                    WHERE entity = %s AND object_id = ANY(%s::bigint[])""",
+                [entity_name, "{{{}}}".format(",".join(map(str, ids)))],
             )
             field = DuplicateProfile._meta.get_field("values")
             return {

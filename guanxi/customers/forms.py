@@ -38,6 +38,11 @@ class InlineCheckboxes(forms.CheckboxSelectMultiple):
     option_template_name = "customers/widgets/inline_checkbox_option.html"
 
 
+# The classification fields a user may set by hand (a choices class builds its list anew
+# on each reading).
+_CLASSIFICATION_FIELDS = tuple(ClassificationField.values)
+
+
 class AccountForm(EntityForm):
     """Edit an account; a classification a user changes by hand is kept out of the rules."""
 
@@ -106,7 +111,8 @@ class AccountForm(EntityForm):
         super()._post_clean()
         if self.cleaned_data.get("classification_shown"):
             manual = set(self.cleaned_data.get("classification_manual") or [])
-        manual |= {name for name in ClassificationField.values if name in self.changed_data}
+        changed = self.changed_data
+        manual |= {name for name in _CLASSIFICATION_FIELDS if name in changed}
         self.instance.classification_manual = sorted(manual)
 
     def clean_phone(self):

@@ -35,6 +35,8 @@ def field_kind(field: models.Field) -> str:
     """
     if type(field) is models.JSONField:
         return "json"
+    if type(field) is models.DateTimeField:
+        return "datetime"  # an aware value is sent as it is; anything else is prepared
     for base in _PLAIN_FIELDS:
         if (
             isinstance(field, base)

@@ -157,7 +157,10 @@ class Encoder:
                 continue
             if kind == "json":
                 value = json_text(value, field.encoder)
-            elif kind == "prepared" and value is not None:
+            elif kind == "datetime" and type(value) is datetime.datetime and value.tzinfo:
+                values.append(value.isoformat())  # what PostgreSQL's adapter is given
+                continue
+            elif kind != "plain" and value is not None:
                 value = field.get_db_prep_save(value, bulk.connection)
             values.append(text(value))
         return "\t".join(values) + "\n"

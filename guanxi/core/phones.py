@@ -46,7 +46,7 @@ def _normalized(text: str, region: str) -> str:
 # Eleven digits from 13 to 19 that the parser takes as they are: no international or
 # national prefix, no carrier code to strip (those start 11, 12 and 179 in China's
 # metadata). Such a number is valid when it fits the metadata's mobile pattern, which is
-# then the parser's own (`test_phones.py` compares both ways on every prefix).
+# then the parser's own (`test_phones.py` compares both on every five-digit prefix).
 _CN_MOBILE = re.compile(r"1(?!79)[3-9][0-9]{9}", re.ASCII)
 _CN_MOBILE_PATTERN = re.compile(
     PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern

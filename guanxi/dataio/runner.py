@@ -547,6 +547,12 @@ def _process(run, importer: Importer, report, progress, validator, *, stop_writi
         validated = validator.outcomes(rows)
     else:
         validated = (importer.validate(number, cells) for number, cells in rows)
+    with bulk.commits_without_waiting():
+        _batches(run, importer, report, progress, validated, stop_writing_on_error)
+
+
+def _batches(run, importer: Importer, report, progress, validated, stop_writing_on_error):
+    """Check and write validated rows a batch at a time, counting progress after each."""
     carried: list[Outcome] = []
     while True:
         fresh = list(itertools.islice(validated, BATCH_SIZE))

@@ -13,6 +13,7 @@ from guanxi.customers.models import Account, Contact
 from guanxi.customers.tests.factories import AccountFactory
 from guanxi.dataio import services, undo
 from guanxi.dataio.models import ImportMapping, ImportRow
+from guanxi.dataio.runner import import_execute
 from guanxi.dataio.tests.helpers import csv_bytes, run_import, upload
 
 pytestmark = pytest.mark.django_db
@@ -334,3 +335,32 @@ def test_undo_needs_delete_permission_and_a_started_import_cannot_start_again(re
     with pytest.raises(PermissionDenied):
         undo.import_undo(actor=other, run=run)
     assert Account.objects.count() == 1
+
+
+def test_batches_commit_without_waiting_for_the_disk_and_the_end_waits_again(rep):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no such setting")
+    seen = []
+
+    class Progress:
+        def set_total(self, total):
+            pass
+
+        def __call__(self, done):
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                seen.append(cursor.fetchone()[0])
+
+    run = upload(rep, [HEADER, ["杭州云帆科技有限公司", "贵宾型", "", "杭州"]])
+    services.import_configure(
+        actor=rep, run=run, columns=run.mapping, error_mode="skip_bad_rows", duplicate_action="skip"
+    )
+    run.status = "queued"
+    run.save(update_fields=["status"])
+    import_execute(run, Progress())
+
+    assert seen == ["off"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert Account.objects.filter(name="杭州云帆科技有限公司").exists()

@@ -124,6 +124,10 @@ class EntityForm(forms.ModelForm):
             )
         return owner
 
+    def field_changed(self, name: str) -> bool:
+        """Tell whether `name` is in changed_data, looking at that field alone."""
+        return name in self.fields and self[name]._has_changed()
+
     def custom_field_names(self) -> list[str]:
         return [customfields.FORM_PREFIX + definition.key for definition in self.custom_definitions]
 

@@ -111,8 +111,7 @@ class AccountForm(EntityForm):
         super()._post_clean()
         if self.cleaned_data.get("classification_shown"):
             manual = set(self.cleaned_data.get("classification_manual") or [])
-        changed = self.changed_data
-        manual |= {name for name in _CLASSIFICATION_FIELDS if name in changed}
+        manual |= {name for name in _CLASSIFICATION_FIELDS if self.field_changed(name)}
         self.instance.classification_manual = sorted(manual)
 
     def clean_phone(self):

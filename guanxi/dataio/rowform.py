@@ -203,6 +203,7 @@ class _Plan:
                     else None,
                 )
             )
+        self.by_name = {entry[0]: entry for entry in self.fields}
         # Fields whose initial value the screen sends back hidden (callable defaults).
         self.hidden_initial = {
             name: (field.hidden_widget(), form.add_initial_prefix(name))
@@ -233,6 +234,7 @@ def _lean_class(form_class: type) -> type:
                 "__qualname__": form_class.__qualname__,
                 "_clean_fields": _clean_fields,
                 "changed_data": property(_changed_data),
+                "field_changed": _one_field_changed,
             },
         ),
     )
@@ -264,30 +266,43 @@ def _clean_fields(self) -> None:
 def _changed_data(self) -> list[str]:
     """Form.changed_data: the fields whose value differs from their initial value."""
     if self._gx_changed is None:
-        data, files, changed = self.data, self.files, []
-        hidden_initial = self._gx_plan.hidden_initial
-        for name, field, html_name, _clean, _lean, _memo, memo in self._gx_plan.fields:
-            value = field.widget.value_from_datadict(data, files, html_name)
-            if name in hidden_initial:  # BoundField._has_changed
-                widget, initial_name = hidden_initial[name]
-                try:
-                    initial = field.to_python(widget.value_from_datadict(data, files, initial_name))
-                except ValidationError:
-                    changed.append(name)
-                    continue
-            else:
-                initial = self.get_initial_for_field(field, name)
-            if memo is not None and type(value) is str and type(initial) in (str, type(None)):
-                key = (value, initial)
-                found = memo.get(key)
-                if found is None:
-                    found = memo.keep(key, field.has_changed(initial, value))
-            else:
-                found = field.has_changed(initial, value)
-            if found:
-                changed.append(name)
-        self._gx_changed = changed
+        self._gx_changed = [
+            entry[0] for entry in self._gx_plan.fields if _field_changed(self, entry)
+        ]
     return self._gx_changed
+
+
+def _one_field_changed(self, name: str) -> bool:
+    """EntityForm.field_changed: the same answer as `name in changed_data`."""
+    entry = self._gx_plan.by_name.get(name)
+    if entry is None:
+        return False
+    if self._gx_changed is not None:
+        return name in self._gx_changed
+    return _field_changed(self, entry)
+
+
+def _field_changed(self, entry) -> bool:
+    """BoundField._has_changed of one field of the plan."""
+    name, field, html_name, _clean, _lean, _memo, memo = entry
+    data, files = self.data, self.files
+    value = field.widget.value_from_datadict(data, files, html_name)
+    hidden_initial = self._gx_plan.hidden_initial
+    if name in hidden_initial:
+        widget, initial_name = hidden_initial[name]
+        try:
+            initial = field.to_python(widget.value_from_datadict(data, files, initial_name))
+        except ValidationError:
+            return True
+    else:
+        initial = self.get_initial_for_field(field, name)
+    if memo is not None and type(value) is str and type(initial) in (str, type(None)):
+        key = (value, initial)
+        found = memo.get(key)
+        if found is None:
+            found = memo.keep(key, field.has_changed(initial, value))
+        return found
+    return field.has_changed(initial, value)
 
 
 _construct_instance = model_forms.construct_instance

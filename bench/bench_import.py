@@ -106,6 +106,21 @@ class Printer:
             )
 
 
+def reference_seconds() -> float:
+    """Return the CPU seconds of a fixed piece of Python work (best of three).
+
+    Machines of the same kind differ: the same import took 319 s on one and 496 s on
+    another. Figures from two machines compare once divided by this.
+    """
+    best = float("inf")
+    for _attempt in range(3):
+        started = time.process_time()
+        table = {str(number): number * 2 for number in range(1_000_000)}
+        sum(len(key) for key in table)
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def backend_cpu() -> tuple[int, float]:
     """Return the pid of this connection's PostgreSQL server process (on this machine) and
     the CPU seconds it used so far; (0, 0) elsewhere."""
@@ -157,6 +172,7 @@ def main() -> None:
         write_file(path, args.rows)
         megabytes = path.stat().st_size / 1e6
         print(f"wrote {path} ({megabytes:.1f} MB) in {time.monotonic() - started:.1f} s")
+    print(f"reference work: {reference_seconds():.3f} CPU s (see reference_seconds)")
     user = bench_admin()
     run = services.import_from_path(actor=user, entity_name="account", path=path)
     services.import_configure(

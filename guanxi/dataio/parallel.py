@@ -29,6 +29,7 @@ from guanxi.core.models import User
 CHUNK_ROWS = 250
 AHEAD_CHUNKS = 16  # rows validated ahead: at most CHUNK_ROWS × AHEAD_CHUNKS in memory
 MIN_ROWS = 5000  # below this, starting processes costs more than it saves
+GC_THRESHOLDS = (100_000, 100, 100)  # during an import, instead of Python's (700, 10, 10)
 
 _importer = None  # the importer of the forking process, inherited by its workers
 
@@ -69,6 +70,12 @@ class Validator:
         # left out of garbage collection: otherwise it walks them again and again while
         # workers build, and this process unpacks, hundreds of thousands of rows.
         gc.freeze()
+        # The rows in flight (thousands of outcomes, read ahead) live through several
+        # batches, so at Python's default thresholds they reach the oldest generation and
+        # every full collection walks them again: a sixth of this process's time. Rows
+        # form no cycles; collecting less often frees the same memory.
+        self.thresholds = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
         # One per core: the importing process mostly waits for the database.
         self.pool = multiprocessing.get_context("fork").Pool(processes or os.cpu_count() or 2)
 
@@ -88,5 +95,6 @@ class Validator:
         global _importer
         self.pool.terminate()
         self.pool.join()
+        gc.set_threshold(*self.thresholds)
         gc.unfreeze()
         _importer = None

@@ -5,6 +5,8 @@ processes for large files); these tests compare what it wrote with what the norm
 service writes for the same row.
 """
 
+import gc
+
 import pytest
 from django.db import connection
 
@@ -129,8 +131,11 @@ def test_rows_validated_by_worker_processes_are_written_the_same(rep, monkeypatc
     monkeypatch.setattr(parallel, "CHUNK_ROWS", 2)
     started = watch_workers(monkeypatch)
     wrong = ["坏号码公司", "客户", "", "12", "", "", "", ""]
+    thresholds = gc.get_threshold()
     run = run_import(rep, [HEADER, *ROWS, wrong, ROWS[0]], duplicates="create")
     assert started == [1]
+    # The import collects garbage less often while it runs, and not after.
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, 0)
     assert (run.created_count, run.failed_count) == (len(ROWS) + 1, 1)
     form = AccountForm({"name": "x", "account_type": "customer", "phone": "12"}, user=rep)
     assert not form.is_valid()

@@ -48,11 +48,9 @@ def commits_without_waiting() -> Iterator[None]:
     try:
         yield
     finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-        except DatabaseError:
-            pass  # a failed transaction: rolling it back undoes the setting as well
+        # In a failed transaction the reset fails too, and the rollback undoes the setting.
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def field_kind(field: models.Field) -> str:

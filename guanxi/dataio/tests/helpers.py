@@ -24,7 +24,9 @@ def upload(user, rows=None, *, entity="account", name="customers.csv", data=None
     )
 
 
-def run_import(user, rows, *, entity="account", error_mode="skip_bad_rows", duplicates="skip"):
+def run_import(
+    user, rows, *, entity="account", error_mode="skip_bad_rows", duplicates="skip", progress=None
+):
     run = upload(user, rows, entity=entity)
     services.import_configure(
         actor=user,
@@ -35,6 +37,6 @@ def run_import(user, rows, *, entity="account", error_mode="skip_bad_rows", dupl
     )
     run.status = "queued"
     run.save(update_fields=["status"])
-    import_execute(run)
+    import_execute(run, progress)
     run.refresh_from_db()
     return run

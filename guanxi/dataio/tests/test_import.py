@@ -13,7 +13,6 @@ from guanxi.customers.models import Account, Contact
 from guanxi.customers.tests.factories import AccountFactory
 from guanxi.dataio import services, undo
 from guanxi.dataio.models import ImportMapping, ImportRow
-from guanxi.dataio.runner import import_execute
 from guanxi.dataio.tests.helpers import csv_bytes, run_import, upload
 
 pytestmark = pytest.mark.django_db
@@ -351,13 +350,7 @@ def test_batches_commit_without_waiting_for_the_disk_and_the_end_waits_again(rep
                 cursor.execute("SHOW synchronous_commit")
                 seen.append(cursor.fetchone()[0])
 
-    run = upload(rep, [HEADER, ["杭州云帆科技有限公司", "贵宾型", "", "杭州"]])
-    services.import_configure(
-        actor=rep, run=run, columns=run.mapping, error_mode="skip_bad_rows", duplicate_action="skip"
-    )
-    run.status = "queued"
-    run.save(update_fields=["status"])
-    import_execute(run, Progress())
+    run_import(rep, [HEADER, ["杭州云帆科技有限公司", "贵宾型", "", "杭州"]], progress=Progress())
 
     assert seen == ["off"]
     with connection.cursor() as cursor:

@@ -85,7 +85,8 @@ ACTIVITY = registry.register(
             Column("account", order_by="account__name"),
             Column("link", label=_("Linked to"), sortable=False, default=False, render=linked_to),
             Column("outcome", default=False),
-            Column("location", default=False),
+            # Free text (a room, an address): read, not sorted.
+            Column("location", sortable=False, default=False),
             Column("owner", order_by="owner__username"),
             Column("completed_at", default=False),
             Column("created_at", default=False),

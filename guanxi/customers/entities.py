@@ -216,8 +216,12 @@ ACCOUNT = registry.register(
             Column("membership_level", order_by="membership_level__threshold", default=False),
             Column("points_balance", default=False),
             Column("industry"),
+            # Sorted by the normalised number, which is what the column shows and what is
+            # indexed.
             Column(
-                "phone", render=lambda account: format_phone(account.phone_e164) or account.phone
+                "phone",
+                order_by="phone_e164",
+                render=lambda account: format_phone(account.phone_e164) or account.phone,
             ),
             Column("email", default=False),
             Column("city"),
@@ -435,11 +439,14 @@ CONTACT = registry.register(
             Column("title"),
             Column("role", default=False),
             Column(
-                "mobile", render=lambda contact: format_phone(contact.mobile_e164) or contact.mobile
+                "mobile",
+                order_by="mobile_e164",
+                render=lambda contact: format_phone(contact.mobile_e164) or contact.mobile,
             ),
-            Column("phone", default=False),
+            Column("phone", order_by="phone_e164", default=False),
             Column("email"),
-            Column("wechat", default=False),
+            # A WeChat id is a handle of the person's choosing: found by search, not sorted.
+            Column("wechat", sortable=False, default=False),
             Column("birthday", default=False),
             *labels_columns(),
             Column("owner", order_by="owner__username"),

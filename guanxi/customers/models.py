@@ -223,6 +223,7 @@ class Account(OwnedModel):
             models.Index(fields=["value_class"], name="account_value_class_idx"),
             models.Index(fields=["lifecycle_stage"], name="account_lifecycle_idx"),
             models.Index(fields=["points_balance"], name="account_points_idx"),
+            models.Index(fields=["last_followed_up_at"], name="account_followed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -296,6 +297,7 @@ class Contact(OwnedModel):
             models.Index(fields=["role"], name="contact_role_idx"),
             models.Index(fields=["-updated_at"], name="contact_updated_idx"),
             models.Index(fields=["birthday"], name="contact_birthday_idx"),
+            models.Index(fields=["title"], name="contact_title_idx"),
         ]
 
     def __str__(self) -> str:

@@ -211,7 +211,8 @@ OPPORTUNITY = registry.register(
             Column("expected_close"),
             Column("source", default=False),
             Column("partner", default=False, order_by="partner__name"),
-            Column("next_step", default=False),
+            # Free text about what happens next: read, not sorted.
+            Column("next_step", sortable=False, default=False),
             Column("forecast_category", default=False),
             Column("close_reason", default=False),
             Column("closed_at", default=False),

@@ -106,6 +106,11 @@ class Activity(OwnedModel):
             models.Index(fields=["kind", "-occurs_at"], name="activity_kind_idx"),
             models.Index(fields=["status", "remind_at"], name="activity_remind_idx"),
             models.Index(fields=["-updated_at"], name="activity_updated_idx"),
+            models.Index(fields=["subject"], name="activity_subject_idx"),
+            models.Index(fields=["priority"], name="activity_priority_idx"),
+            models.Index(fields=["due_at"], name="activity_due_idx"),
+            models.Index(fields=["outcome"], name="activity_outcome_idx"),
+            models.Index(fields=["completed_at"], name="activity_completed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -78,6 +78,7 @@ class Group(OwnedModel):
             models.Index(fields=["entity", "name"], name="core_group_entity_idx"),
             models.Index(fields=["owner", "-updated_at"], name="core_group_owner_idx"),
             models.Index(fields=["-updated_at"], name="core_group_updated_idx"),
+            models.Index(fields=["name"], name="core_group_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,8 @@ class CallList(OwnedModel):
         indexes = [
             models.Index(fields=["owner", "status"], name="calllist_owner_idx"),
             models.Index(fields=["status", "-created_at"], name="calllist_status_idx"),
+            models.Index(fields=["name"], name="calllist_name_idx"),
+            models.Index(fields=["entity"], name="calllist_entity_idx"),
         ]
 
     def __str__(self) -> str:

@@ -131,6 +131,12 @@ class Lead(OwnedModel):
             models.Index(fields=["territory"], name="lead_territory_idx"),
             models.Index(fields=["partner"], name="lead_partner_idx"),
             models.Index(fields=["-updated_at"], name="lead_updated_idx"),
+            models.Index(fields=["name"], name="lead_name_idx"),
+            models.Index(fields=["province"], name="lead_province_idx"),
+            models.Index(fields=["city"], name="lead_city_idx"),
+            models.Index(fields=["industry"], name="lead_industry_idx"),
+            models.Index(fields=["unqualified_reason"], name="lead_unqualified_idx"),
+            models.Index(fields=["last_contacted_at"], name="lead_contacted_idx"),
             # Reassignment of leads nobody contacted: open ones by when they were assigned.
             models.Index(
                 fields=["assigned_at"],

@@ -109,6 +109,10 @@ class Opportunity(OwnedModel):
             models.Index(fields=["source"], name="opp_source_idx"),
             models.Index(fields=["-updated_at"], name="opp_updated_idx"),
             models.Index(fields=["name"], name="opp_name_idx"),
+            models.Index(fields=["amount"], name="opp_amount_idx"),
+            models.Index(fields=["probability"], name="opp_probability_idx"),
+            models.Index(fields=["forecast_category"], name="opp_forecast_idx"),
+            models.Index(fields=["close_reason"], name="opp_close_reason_idx"),
             # The funnel of a period: every column it reads, so the table is not visited.
             models.Index(
                 fields=[

@@ -91,8 +91,21 @@ def line(values) -> str:
 
 
 def json_text(value, encoder=None) -> str | None:
-    # Not ASCII-escaped: shorter, and the database reads the same values.
-    return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)
+    """Return a value as JSON text, as `json.dumps(value, cls=encoder, ensure_ascii=False)`.
+
+    Not ASCII-escaped: shorter, and the database reads the same values. One encoder object
+    per class serves every call: `json.dumps` with any option builds a new one each time,
+    and a row has four JSON values.
+    """
+    if value is None:
+        return None
+    found = _JSON_ENCODERS.get(encoder)
+    if found is None:
+        found = _JSON_ENCODERS[encoder] = (encoder or json.JSONEncoder)(ensure_ascii=False)
+    return found.encode(value)
+
+
+_JSON_ENCODERS: dict[type | None, json.JSONEncoder] = {}
 
 
 @dataclass

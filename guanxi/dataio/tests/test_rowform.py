@@ -6,6 +6,8 @@ builds it, in both languages, and compare the outcome: valid or not, every error
 the cleaned values and the record they make.
 """
 
+import random
+
 import pytest
 from django.utils import translation
 
@@ -222,3 +224,25 @@ def test_pinyin_segmentation_is_pypinyins():
     texts = ["云源农业发展有限公司第3", "abc 中国银行 12 工商", "重庆长城 ABC 银行", "单田芳", ""]
     for text in texts:
         assert list(search._words(text)) == _default_pinyin.seg(text), text
+
+
+def test_pinyin_segmentation_is_pypinyins_on_random_text():
+    """Our runs and word cutting give pypinyin's results, phrase by phrase, on texts built
+    from the dictionary's phrases, their characters and characters without pinyin."""
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.seg import mmseg, simpleseg
+
+    assert search._RUNS_USABLE and search._CUT_USABLE  # else pypinyin's own code runs
+    rng = random.Random(5)
+    phrases = sorted(PHRASES_DICT)[::40]
+    characters = sorted({character for phrase in phrases for character in phrase})
+    others = [*"abcXYZ 12\n\t,.（）〇", "\U00020001", "\ue815"]
+    for _attempt in range(20000):
+        pieces = [
+            rng.choice(phrases) if rng.random() < 0.5 else rng.choice(characters)
+            for _piece in range(rng.randrange(1, 7))
+        ]
+        run = "".join(pieces)
+        assert list(search._cut.__wrapped__(run)) == list(mmseg.seg.cut(run)), run
+        mixed = "".join(rng.choice([*characters[:300], *others]) for _c in range(rng.randrange(9)))
+        assert search._runs(mixed) == simpleseg.simple_seg(mixed), mixed

@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+import orjson
 from django.utils import timezone
 
 from guanxi.core import audit, dedupe, search
@@ -91,21 +92,29 @@ def line(values) -> str:
 
 
 def json_text(value, encoder=None) -> str | None:
-    """Return a value as JSON text, as `json.dumps(value, cls=encoder, ensure_ascii=False)`.
+    """Return a value as JSON text that reads back as `json.dumps(value, cls=encoder)` does.
 
-    Not ASCII-escaped: shorter, and the database reads the same values. One encoder object
-    per class serves every call: `json.dumps` with any option builds a new one each time,
-    and a row has four JSON values.
+    Written by orjson, several times faster than the json module on the four JSON values
+    of a row. What orjson would write its own way (dates and times, dataclasses) it leaves
+    to the encoder's `default`, so every value the json module writes reads back the same;
+    what orjson cannot write (integers beyond 64 bits, a lone surrogate) goes to the json
+    module. Not ASCII-escaped: shorter, and the database reads the same values.
     """
     if value is None:
         return None
-    found = _JSON_ENCODERS.get(encoder)
-    if found is None:
-        found = _JSON_ENCODERS[encoder] = (encoder or json.JSONEncoder)(ensure_ascii=False)
-    return found.encode(value)
+    default = _JSON_DEFAULTS.get(encoder)
+    if default is None:
+        default = _JSON_DEFAULTS[encoder] = (encoder or json.JSONEncoder)().default
+    try:
+        return orjson.dumps(value, default=default, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, cls=encoder, ensure_ascii=False)
 
 
-_JSON_ENCODERS: dict[type | None, json.JSONEncoder] = {}
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_JSON_DEFAULTS: dict[type | None, object] = {}
 
 
 @dataclass

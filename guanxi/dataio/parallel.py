@@ -25,6 +25,7 @@ from django import forms
 from django.db import connection, connections
 
 from guanxi.core.models import User
+from guanxi.dataio import runner  # the module importing this one: its names are read later
 
 CHUNK_ROWS = 250
 AHEAD_CHUNKS = 16  # rows validated ahead: at most CHUNK_ROWS × AHEAD_CHUNKS in memory
@@ -55,7 +56,11 @@ def usable(importer, total_rows: int) -> bool:
 
 
 def _validate(rows: list[tuple[int, list[str]]]):
-    return [_importer.precompute(_importer.validate(number, cells)) for number, cells in rows]
+    importer = _importer
+    return [
+        runner.packed(importer.precompute(importer.validate(number, cells)))
+        for number, cells in rows
+    ]
 
 
 class Validator:
@@ -89,7 +94,7 @@ class Validator:
             chunk = next(chunks, None)
             if chunk is not None:
                 pending.append(self.pool.apply_async(_validate, (chunk,)))
-            yield from done
+            yield from map(runner.unpacked, done)
 
     def close(self) -> None:
         global _importer

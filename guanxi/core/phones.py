@@ -28,7 +28,9 @@ def _normalized(text: str, region: str) -> str:
         # Most numbers in a Chinese customer list: read without the parser (a fifth of an
         # import row's work), with its result.
         e164 = "+86" + text
-        _remember(e164, phonenumbers.PhoneNumber(country_code=86, national_number=int(text)))
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+        # A mobile number: China's have no area code (`test_phones.py` checks every prefix).
+        _remember(e164, number, area_length=0)
         return e164
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -53,22 +55,24 @@ _CN_MOBILE_PATTERN = re.compile(
 )
 
 
-# The numbers just read, by their E.164 form: the search keys of a record need its national
-# number and area code, which reading the E.164 text again would cost a second parse.
-_PARSED: dict[str, phonenumbers.PhoneNumber] = {}
+# The numbers just read, by their E.164 form, with the length of their area code where
+# known: the search keys of a record need its national number and area code, which reading
+# the E.164 text again would cost a second parse.
+_PARSED: dict[str, tuple[phonenumbers.PhoneNumber, int | None]] = {}
 _PARSED_LIMIT = 4096
 
 
-def _remember(e164: str, number: phonenumbers.PhoneNumber) -> None:
+def _remember(e164: str, number: phonenumbers.PhoneNumber, area_length: int | None = None) -> None:
     if len(_PARSED) >= _PARSED_LIMIT:
         _PARSED.clear()
     # What parsing the E.164 text gives: the same number without its extension.
-    _PARSED[e164] = phonenumbers.PhoneNumber(
+    copy = phonenumbers.PhoneNumber(
         country_code=number.country_code,
         national_number=number.national_number,
         italian_leading_zero=number.italian_leading_zero,
         number_of_leading_zeros=number.number_of_leading_zeros,
     )
+    _PARSED[e164] = (copy, area_length)
 
 
 def phone_search_keys(e164: str) -> list[str]:
@@ -76,7 +80,7 @@ def phone_search_keys(e164: str) -> list[str]:
     if not e164:
         return []
     keys = [e164.lstrip("+")]
-    number = _PARSED.get(e164)
+    number, area_length = _PARSED.get(e164) or (None, None)
     if number is None:
         try:
             number = phonenumbers.parse(e164)
@@ -86,7 +90,8 @@ def phone_search_keys(e164: str) -> list[str]:
     if national not in keys:
         keys.append(national)
     # A landline is often given without its area code: 0571-8888 1234 → 88881234.
-    area_length = phonenumbers.length_of_geographical_area_code(number)
+    if area_length is None:
+        area_length = phonenumbers.length_of_geographical_area_code(number)
     if area_length:
         keys.append(national[area_length:])
     return keys

@@ -33,7 +33,10 @@ def test_every_mobile_prefix_reads_as_the_parser_reads_it():
         expected, number = parsed(text)
         assert phones._normalized(text, "CN") == expected, text
         if expected:
-            assert phones._PARSED[expected] == number, text
+            remembered, area_length = phones._PARSED[expected]
+            assert remembered == number, text
+            if area_length is not None:
+                assert area_length == phonenumbers.length_of_geographical_area_code(number), text
 
 
 @pytest.mark.parametrize(

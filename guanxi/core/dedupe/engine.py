@@ -8,6 +8,7 @@ by field: similarity × weight, averaged over the fields both records have.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -91,9 +92,15 @@ def profile_of(entity: Entity, values: Any) -> dict[str, list[str]]:
 
 
 def _stored_phone(instance, source: str) -> str:
+    stored = _e164_column(type(instance), source)
+    return stored if stored and getattr(instance, source, "") else source
+
+
+@functools.cache
+def _e164_column(model: type[models.Model], source: str) -> str:
+    """Return the name of the column keeping a phone field as E.164, or ""."""
     stored = f"{source}_e164"
-    has_column = any(f.name == stored for f in instance._meta.concrete_fields)
-    return stored if has_column and getattr(instance, source, "") else source
+    return stored if any(f.name == stored for f in model._meta.concrete_fields) else ""
 
 
 def _raw_value(values: Any, source: str):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import zhconv
+import zhconv.zhconv
 from rapidfuzz import fuzz
 
 from guanxi.core import search
@@ -57,9 +58,34 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 def fold(text: str) -> str:
     """Return text in one form: NFKC (full → half width), lower case, simplified Chinese."""
     folded = unicodedata.normalize("NFKC", text or "").lower().strip()
-    if _CJK.search(folded):
+    if _CJK.search(folded) and _may_convert(folded):
         folded = zhconv.convert(folded, "zh-hans")
     return folded
+
+
+def _may_convert(text: str) -> bool:
+    """Tell whether converting text to simplified Chinese could change it.
+
+    zhconv replaces the words of its table found in the text; most of the table's words
+    stand for themselves, so a text holding none of the others comes out as it went in.
+    A name or an address is checked in about a tenth of a conversion's time.
+    """
+    changing = _changing_words()
+    for position, character in enumerate(text):
+        words = changing.get(character)
+        if words is not None and any(text.startswith(word, position) for word in words):
+            return True
+    return False
+
+
+@cache
+def _changing_words() -> dict[str, tuple[str, ...]]:
+    """Return the words zhconv converts to other text, by their first character."""
+    words: dict[str, list[str]] = {}
+    for word, simplified in zhconv.zhconv.getdict("zh-hans").items():
+        if word != simplified:
+            words.setdefault(word[0], []).append(word)
+    return {first: tuple(found) for first, found in words.items()}
 
 
 def company_profile(name: str) -> list[str]:

@@ -1,5 +1,8 @@
 """Duplicate matching: every normalisation, the scoring and the create-time lookup."""
 
+import random
+import unicodedata
+
 import pytest
 
 from guanxi.core import dedupe
@@ -16,6 +19,31 @@ def indexed(record):
 
 def test_full_width_and_traditional_characters_fold_to_half_width_simplified():
     assert normalize.fold("ＡＢＣ　華信科技（集團）") == "abc 华信科技(集团)"
+
+
+def test_folding_gives_zhconvs_simplified_text_whether_or_not_it_converts():
+    """Texts the conversion cannot change skip it: checked on words of its own table, mixed
+    with their characters, where the table's longer words hide or reveal shorter ones."""
+    import zhconv
+    from zhconv.zhconv import getdict
+
+    words = sorted(getdict("zh-hans"))[::7]
+    characters = sorted({character for word in words for character in word})
+    rng = random.Random(11)
+    skipped = 0
+    for _attempt in range(30000):
+        pieces = [
+            rng.choice(words) if rng.random() < 0.4 else rng.choice(characters)
+            for _piece in range(rng.randrange(1, 6))
+        ]
+        text = "".join(pieces)
+        folded = unicodedata.normalize("NFKC", text).lower().strip()
+        converted = zhconv.convert(folded, "zh-hans") if normalize._CJK.search(folded) else folded
+        assert normalize.fold(text) == converted, text
+        skipped += not normalize._may_convert(folded)
+    assert skipped > 3000  # the quick way is taken, not only the conversion
+    assert normalize.fold("上海西山金融中心") == "上海西山金融中心"
+    assert normalize.fold("上海西山金融中心發展") == "上海西山金融中心发展"
 
 
 @pytest.mark.parametrize(

@@ -481,9 +481,7 @@ class ErrorReport:
 
 
 def count_rows(run: ImportRun) -> int:
-    return sum(
-        1 for _row in files.data_rows(run.path, run.file_format, run.encoding, run.delimiter)
-    )
+    return files.count_data_rows(run.path, run.file_format, run.encoding, run.delimiter)
 
 
 def import_preview(run: ImportRun, *, limit: int = 20) -> list[Outcome]:

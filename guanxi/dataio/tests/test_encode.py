@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.translation import gettext_lazy
+from django.utils.functional import lazy
 
 from guanxi.core.choices import AuditAction
 from guanxi.dataio import encode
@@ -26,7 +26,7 @@ VALUES = [
     {"day": datetime.date(2026, 2, 28), "at": datetime.time(23, 59, 1, 500)},
     {"amount": decimal.Decimal("12345.60"), "id": uuid.UUID(int=7)},
     {1: "integer key", 2.5: "float key", False: "bool key", None: "null key"},
-    {"label": gettext_lazy("Account"), "action": AuditAction.CREATE},
+    {"label": lazy(str, str)("a lazy text"), "action": AuditAction.CREATE},
     {"huge": 2**70, "negative": -(2**65)},
     {"text": 'tab\tnew line\n quote" backslash\\ \u2028 \x00'},
     {"ratio": 0.1, "tiny": 1e-300, "nested": [[1, [2, {"a": (3, 4)}]]]},

@@ -1,4 +1,5 @@
-"""The COPY text of an import's JSON values reads back as the json module's text does."""
+"""What an import computes ahead reads back the same: the JSON of its COPY text, and its
+ready rows after the trip from a worker process as tuples."""
 
 import dataclasses
 import datetime
@@ -58,3 +59,21 @@ def test_dataclasses_and_dates_are_left_to_the_encoder():
 
 def test_no_value_is_no_json():
     assert encode.json_text(None) is None
+
+
+def test_a_ready_new_row_travels_as_a_tuple_and_comes_back_the_same():
+    from guanxi.core.models import AuditEntry, SearchToken
+    from guanxi.dataio import runner
+
+    encoded = encode.Encoded("1\tname\n", {AuditEntry: "a\n", SearchToken: "t\n"}, 7, True)
+    check = ({"name": ["华信"]}, ["name:华信"], ["n:华信"])
+    ready = runner.Outcome(3, ["华信科技"], check=check, encoded=encoded)
+    travelling = runner.packed(ready)
+    assert type(travelling) is tuple
+    back = runner.unpacked(travelling)
+    assert (back.number, back.cells, back.action, back.check) == (3, ["华信科技"], "create", check)
+    assert (back.encoded.record, back.encoded.tables) == (encoded.record, encoded.tables)
+    assert (back.encoded.owner_id, back.encoded.numbered) == (7, True)
+
+    wrong = runner.Outcome(4, ["", "x"], action="error", errors={"name": ["必填"]})
+    assert runner.packed(wrong) is wrong and runner.unpacked(wrong) is wrong

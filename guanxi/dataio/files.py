@@ -202,7 +202,7 @@ def _count_csv_rows(path: Path, encoding: str, delimiter: str) -> int | None:
     """Count the non-blank rows after the header of a CSV file, or return None when the CSV
     reader refuses the file (the slow count then raises its error).
 
-    A line without a quote, a NUL or an over-long field is a whole row, split where the
+    A line without a quote or an over-long field is a whole row, split where the
     reader splits (CR, LF or CRLF), and blank when nothing but whitespace is left without
     its delimiters; only the other lines go through the reader, which takes the further
     lines of a quoted field. Several times faster than reading every row's cells, for the
@@ -212,7 +212,7 @@ def _count_csv_rows(path: Path, encoding: str, delimiter: str) -> int | None:
     non_blank = 0
     with path.open("r", encoding=encoding or "utf-8", newline=None) as handle:
         for line in handle:
-            if '"' in line or "\0" in line or len(line) > limit:
+            if '"' in line or len(line) > limit:
                 reader = csv.reader(itertools.chain([line], handle), delimiter=delimiter)
                 try:
                     row = next(reader)
